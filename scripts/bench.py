@@ -31,6 +31,7 @@ from offchain.bench.figures import (
     fuzz_figures,
     hardhat_devnet_figures,
     keeper_figures,
+    market_figures,
     node_figures,
     phase_figures,
     prefetch,
@@ -101,6 +102,7 @@ ONLY = (
     "phases_only",
     "drain_only",
     "ceiling_only",
+    "market_only",
     "fuzz_only",
 )
 
@@ -170,6 +172,12 @@ class _OptionsFirst(ConnectedProviderCommand):
     "goes on where it was.",
 )
 @click.option(
+    "--market-only",
+    is_flag=True,
+    help="Only the open market's cost against the closed one (market.*): Black Thursday at 1k "
+    "and 100k vaults, open and closed, in pairs, undrained, and their oracle's phases.",
+)
+@click.option(
     "--fuzz-only",
     is_flag=True,
     help="Only the fuzz throughput and the campaign and mutation records (fuzz.*, mutants.*).",
@@ -187,6 +195,7 @@ def cli(
     phases_only,
     drain_only,
     ceiling_only,
+    market_only,
     fuzz_only,
 ):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
@@ -240,6 +249,12 @@ def cli(
         _plot_scale()
         if ceiling_only:
             _plot_ceiling()
+        return
+    if market_only:
+        figures, spreads = market_figures()
+        kept = json.loads(RESULTS.read_text()).get("_meta", {}) if RESULTS.exists() else {}
+        # the other runs' phase spreads stay
+        _write(figures, None, None, {"phase_spreads": {**kept.get("phase_spreads", {}), **spreads}})
         return
     if sweep_only:
         figures, meta = sweep_figures()

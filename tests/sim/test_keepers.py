@@ -287,6 +287,57 @@ def test_taker__written_out__equals_take_outcome_and_pool_out_composed(world, mo
     ) == _plain_taker_actions(auctions, pool, market, min_auction, capital, params, in_flight)
 
 
+@settings(max_examples=300, deadline=None)
+@given(world=_worlds, mode=st.sampled_from(["flash", "capital"]), data=st.data())
+def test_taker__an_auction_too_late_to_take__is_left_out_as_if_absent__its_reset_kept(
+    world, mode, data
+):
+    """`late` (run/sending.py's late_filter) leaves an auction out before it is valued: the plan
+    is the plan over the auctions without it (so its take moves neither the pool nor the venue
+    for the takes after it), except that one needing a reset now is still reset."""
+    auctions, pool, market, min_profit, gas_price, capital, min_auction = world
+    params = TakerParams("taker", "0x" + "11" * 20, "0x" + "22" * 20 if mode == "flash" else "",
+                         "0x" + "33" * 20, mode, min_profit, gas_price)  # fmt: skip
+    ids = [a.auction_id for a in auctions]
+    too_late = set(data.draw(st.lists(st.sampled_from(ids), max_size=len(ids)))) if ids else set()
+    asked: list[int] = []
+
+    def late(auction_id: int) -> bool:
+        asked.append(auction_id)
+        return auction_id in too_late
+
+    kept = [a for a in auctions if a.needs_reset or a.auction_id not in too_late]
+    assert taker_actions(
+        auctions, pool, market, min_auction, capital, params, set(), late
+    ) == taker_actions(kept, pool, market, min_auction, capital, params, set())
+    # asked only of auctions it would otherwise value: running, not needing a reset
+    assert all(not a.needs_reset and a.lot > 0 for a in auctions if a.auction_id in asked)
+
+
+def test_plan_takes__asks_late_with_each_takers_least_gas_and_planned_bid():
+    """plan_takes asks the runtime's filter once per taker, with the taker's planned bid and the
+    least gas one of its takes costs: a capital take's, a flash take's into the pool (a flash
+    take on the venue costs more); the filter's answer reaches that taker's plan."""
+    from offchain.sim.strategies.gas_costs import FLASH_TAKE_GAS, TAKE_GAS
+
+    view = AuctionView(3, False, RAY, WAD, 10 * RAD)
+    book = AuctionMarket([view], 0, 10**6, 10**6 * WAD, 10**9 * RAD)
+    flash = TakerParams("taker", "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20, "flash",
+                        0, 7 * 10**9)  # fmt: skip
+    capital = replace(flash, actor="capital_taker", flash_taker="", mode="capital",
+                      gas_price=9 * 10**9)  # fmt: skip
+    asked: list[tuple[str, int, int]] = []
+
+    def late(actor: str, bid: int, gas: int):
+        asked.append((actor, bid, gas))
+        return lambda auction_id: True
+
+    planned, _ = plan_takes(book, 0, 1, 2 * WAD, [flash, capital], set(), None, late)
+    assert asked == [("taker", 7 * 10**9, FLASH_TAKE_GAS), ("capital_taker", 9 * 10**9, TAKE_GAS)]
+    assert planned == []  # both left it out
+    assert plan_takes(book, 0, 1, 2 * WAD, [capital], set(), None, None)[0]  # else taken
+
+
 # a capital taker's world where takes pay: auctions priced below what the first token brings,
 # debts near their lots' worth, lots near the venue's depth (so that a smaller take can pay more)
 _venue_worlds = st.tuples(

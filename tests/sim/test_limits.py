@@ -60,12 +60,18 @@ def test_keepers_waited_for_the_day_s_blocks__named_with_the_count():
 
 def test_takes_not_sent_for_a_reset__named_with_the_count():
     """A take whose first room in the blocks is after its auction's reset is not sent
-    (sim/run/sending.py, `_late`): a keeper the blocks failed, named with how many; none, no
-    line."""
-    waited, late = binding_limits({}, _bars([1.0], [1.0]), 0.0, 1.0, "fixed", None, 9, 1_234)
+    (sim/run/sending.py, `_late`), nor planned where the taker could tell before valuing it
+    (`late_filter`): a keeper the blocks failed, named with how many of each; none, no line."""
+    bars = _bars([1.0], [1.0])
+    waited, late = binding_limits({}, bars, 0.0, 1.0, "fixed", None, 9, 1_234, 56_789)
     assert waited.startswith("keeper transactions waited a bar for room")
-    assert late.startswith("1,234 takes were not sent: the first room in the day's blocks ")
-    assert binding_limits({}, _bars([1.0], [1.0]), 0.0, 1.0, "fixed", None, 0, 0) == []
+    assert late.startswith(
+        "1,234 takes were not sent and 56,789 not planned (an auction, a taker and a round "
+        "each): the first room in the day's blocks "
+    )
+    (only,) = binding_limits({}, bars, 0.0, 1.0, "fixed", None, 0, 0, 3)
+    assert only.startswith("0 takes were not sent and 3 not planned")
+    assert binding_limits({}, bars, 0.0, 1.0, "fixed", None, 0, 0, 0) == []
 
 
 @pytest.mark.slow  # a 10,000-vault day in the model: tens of seconds

@@ -8,18 +8,63 @@ and its market price (`at`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from offchain.model import size_margin as sizing
 from offchain.model.dutch_auction import needs_reset_at
 from offchain.model.fixed_point import RAD, RAY, WAD, WAD_TO_RAY
-from offchain.model.price_curves import Curve
+from offchain.model.price_curves import LINEAR, STAIRSTEP, Curve
 from offchain.model.state import Event
 from offchain.sim.results.tables import HEALTH_BANDS, LAYER_NAMES, health_band
 from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.observe import BackstopWatch, Call
 from offchain.system.deployment import Deployment
+
+
+def reset_hint(curve: Curve, max_drop: int) -> int:
+    """About how many seconds after its start an auction on `curve` is priced below `max_drop`
+    [ray] x its start price (ledger.reset_time's first guess, in floating point; any value
+    will do: the search that starts from it is exact)."""
+    drop = max_drop / RAY
+    try:
+        if curve.kind == LINEAR:
+            return int(curve.duration * (1 - drop)) + 1
+        steps = math.log(drop) / math.log(curve.cut / RAY) if drop > 0 else math.inf
+        per = curve.step if curve.kind == STAIRSTEP else 1
+        return (int(steps) + 1) * per
+    except (ValueError, ZeroDivisionError, OverflowError):  # a cut of 0, a drop of 1
+        return 0
+
+
+def first_true(low: int, high: int, hint: int, holds: Callable[[int], bool]) -> int:
+    """The least t in [low, high] where `holds(t)` (False below it, True from it on, and True
+    at `high`), searched from `hint`: a gallop away from it to a bracket, then bisection (two
+    asks where the hint is right)."""
+    t = min(max(hint, low), high)
+    if holds(t):
+        # True at t: walk down, doubling the step, to a t' where it is False (or below low)
+        yes, step = t, 1
+        no = yes - step
+        while no >= low and holds(no):
+            yes, step = no, step * 2
+            no = yes - step
+        no = max(no, low - 1)
+    else:
+        no, step = t, 1
+        yes = no + step
+        while yes < high and not holds(yes):
+            no, step = yes, step * 2
+            yes = no + step
+        yes = min(yes, high)
+    while yes - no > 1:  # False at no (or no is below low), True at yes
+        middle = (no + yes) // 2
+        if holds(middle):
+            yes = middle
+        else:
+            no = middle
+    return yes
 
 
 class Ledger:
@@ -53,6 +98,9 @@ class Ledger:
         self.curve: Curve | None = None
         self.max_duration = 0
         self.max_drop = 0
+        # auction id -> the first second it needs a reset at, found with its clock, curve and
+        # limits now (each change forgets it): `reset_time`'s
+        self._reset_times: dict[int, int] = {}
         self._handlers: dict[tuple[str, str], Callable[[dict, int, str], None]] | None = None
         self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
         self.staker_charged = 0  # rad
@@ -94,6 +142,7 @@ class Ledger:
         self.rate, self.safe_price = rate, safe_price
         if limits is not None:
             self.curve, self.max_duration, self.max_drop = limits
+            self._reset_times.clear()
         for t in d.types.values():
             if t.type_id == self.index.type_id and t.config.size_threshold:
                 self.size = sizing.pack(*t.config.size_margin)
@@ -163,12 +212,15 @@ class Ledger:
 
     def _on_clock(self, args: dict, t: int, actor: str) -> None:
         self.clock[args["auction_id"]] = (t, args["top"])
+        self._reset_times.pop(args["auction_id"], None)  # found with the clock before
 
     def _on_curve_set(self, args: dict, t: int, actor: str) -> None:
         self.curve = Curve(args["kind"], args["duration"], args["step"], args["cut"])
+        self._reset_times.clear()  # each was found with the curve before
 
     def _on_parameters_set(self, args: dict, t: int, actor: str) -> None:
         self.max_duration, self.max_drop = args["max_duration"], args["max_drop"]
+        self._reset_times.clear()
 
     def needs_reset_at(self, auction_id: int, when: int) -> bool:
         """Whether the followed auction `auction_id` will need a reset at `when` [s], as its
@@ -180,6 +232,26 @@ class Ledger:
         return needs_reset_at(
             self.curve, self.max_duration, self.max_drop, started[0], started[1], when
         )
+
+    def reset_time(self, auction_id: int) -> int | None:
+        """The first second [s] at which the followed auction `auction_id` needs a reset
+        (`needs_reset_at` is False before it and True from it on: the price only falls while
+        the auction's clock stands, and past max_duration it needs one whatever its price);
+        None where `needs_reset_at` knows nothing. Searched once per start or reset of the
+        auction (its clock) from the curve's estimate in floating point (`reset_hint`), the
+        answer exact (the search asks `needs_reset_at`), then kept: a jammed run's taker asks
+        it of every running auction every round (sending.py, `late_filter`)."""
+        kept = self._reset_times.get(auction_id)
+        if kept is not None:
+            return kept
+        started = self.clock.get(auction_id)
+        if started is None or self.curve is None or started[1] == 0:
+            return None
+        low, high = started[0], started[0] + self.max_duration + 1  # it needs one at `high`
+        hint = low + reset_hint(self.curve, self.max_drop)
+        first = first_true(low, high, hint, lambda t: self.needs_reset_at(auction_id, t))
+        self._reset_times[auction_id] = first
+        return first
 
     def _on_liquidated(self, args: dict, t: int, actor: str) -> None:
         owner = args["owner"]

@@ -43,13 +43,15 @@ def binding_limits(
     type_cap: tuple[str, float] | None = None,
     block_waits: int = 0,
     late_takes: int = 0,
+    late_unplanned: int = 0,
 ) -> list[str]:
     """One line per limit that bound the run (module docstring): `slot_waits`, per type, the
     unsafe vaults left out for want of a slot in each bar the keeper planned; the per-bar table;
     the run's peak debt in auction against its caps [stablecoin]: over all types, and `type_cap`
     (a run of one type: its name and auction cap); `block_waits`, the bars keeper transactions
     waited for room in the day's blocks, and `late_takes`, the takes not sent because the room they
-    found was past their auction's reset (sim/run/sending.py, `_late`)."""
+    found was past their auction's reset (sim/run/sending.py, `_late`), and `late_unplanned`,
+    the takes a taker left out before valuing them for the same reason (`late_filter`)."""
     lines = []
     for name, waits in slot_waits.items():
         waited = [w for w in waits if w > 0]
@@ -87,9 +89,10 @@ def binding_limits(
             f"keeper transactions waited a bar for room in the day's blocks {block_waits:,} times "
             "(market.block_gas_limit, competing_gas_share): the blocks do not grow with --vaults"
         )
-    if late_takes > 0:
+    if late_takes > 0 or late_unplanned > 0:
         lines.append(
-            f"{late_takes:,} takes were not sent: the first room in the day's blocks was after "
+            f"{late_takes:,} takes were not sent and {late_unplanned:,} not planned (an "
+            "auction, a taker and a round each): the first room in the day's blocks was after "
             "their auction would need a reset (each waited for its reset and was planned again)"
         )
     return lines

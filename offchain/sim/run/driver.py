@@ -180,6 +180,7 @@ class Simulation:
         self.flash_takers = setup.flash_takers
         self.sending.set_types(self.deployment.types, self.flash_takers)
         self.sending.needs_reset_at = self._needs_reset_at
+        self.sending.reset_time = lambda name: self.markets[name].ledger.reset_time
         for name, m in self.markets.items():
             m.plans = setup.all_plans[name]
         self.price0 = self.prices[0]
@@ -195,6 +196,7 @@ class Simulation:
             market_price=lambda name: self.markets[name].prices[self.bar],
             follow=self.ledgers,
             on_defer=self.sending.defer,
+            late_filter=self.sending.late_filter,
         )
         # the bar's actors, in order, and what they tell the run back (lineup.py)
         self.lineup = Lineup(

@@ -98,7 +98,13 @@ class Sending:
         # driver's, from the ledgers' auction clocks: ledger.needs_reset_at), and how many takes
         # were not sent for it (_late)
         self.needs_reset_at: Callable[[Action, int], bool] | None = None
+        # a type's (by name) first time [s] an auction of it (by id) needs a reset, from the
+        # same clocks (ledger.reset_time): which takes a taker leaves out unvalued (`late_filter`)
+        self.reset_time: Callable[[str], Callable[[int], int | None]] | None = None
         self.late_takes = 0
+        # and how many takes a taker left out unvalued for it (`late_filter`: one an auction, a
+        # taker and a round)
+        self.late_unplanned = 0
         self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
         self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
         # the in-flight actions' targets, counted (kept as in_flight changes), and flying()'s
@@ -172,11 +178,7 @@ class Sending:
         if action.function != "take" or self.needs_reset_at is None:
             return False
         landing = bar + delay
-        last = len(self.times) - 1
-        step = self.times[1] - self.times[0] if len(self.times) > 1 else 600
-        # the drain's bars go on at the same step past the last one known
-        when = self.times[min(landing, last)] + max(0, landing - last) * step
-        if not self.needs_reset_at(action, when):
+        if not self.needs_reset_at(action, self._time_of(landing)):
             return False
         if self.blockspace is not None:
             try:
@@ -185,6 +187,89 @@ class Sending:
                 pass
         self.late_takes += 1
         return True
+
+    def _time_of(self, landing: int) -> int:
+        """The time [s] of bar `landing`: the drain's bars go on at the same step past the last
+        one known."""
+        last = len(self.times) - 1
+        step = self.times[1] - self.times[0] if len(self.times) > 1 else 600
+        return self.times[min(landing, last)] + max(0, landing - last) * step
+
+    def late_filter(
+        self, type_name: str, actor: str, planned: int, gas: int
+    ) -> Callable[[int], bool] | None:
+        """Which of type `type_name`'s auctions a take by `actor` planned now (its planned bid
+        `planned` [wei], `gas` the least a take of its costs) would certainly find needing a
+        reset when it lands, so that `_late` would not send it: its keeper leaves it out before
+        valuing it (taker.taker_actions' `late`). None: nothing is left out (no block space,
+        no auction clocks).
+
+        A take lands no sooner than the bar the room search (`_room`) finds now for the highest
+        bid it could be sent with (its planned bid raised for the take's drops in a row, not
+        lowered by its value) and this least gas: a lower bid waits as long or longer for the
+        latency model and finds less room (a lower percentile's share), more gas fits no
+        sooner, and the bars' room only fills during a round (a take that `_late` gives back
+        booked it first). An auction that needs a reset at that bar's time needs one at every
+        later time (ledger.reset_time), so such a take would be late. A take that could land
+        this bar is never left out: `_late` does not judge it; nor one dropped by the latency
+        model (its drop raises its next bid)."""
+        if self.blockspace is None or self.reset_time is None:
+            return None
+        bar, role = self.bar(), role_of(actor)
+        gas_token = self.prices[bar]
+        reset_time = self.reset_time(type_name)
+        # the actor's takes dropped in a row, by auction (most have none)
+        dropped = {
+            targets[0][1]: n
+            for (who, function, targets), n in self.drops.items()
+            if who == actor and function == "take" and len(targets) == 1
+        }
+        # drops in a row -> the time [s] of the first bar a take at its bid lands in, at best
+        # (None: never judged late: dropped, or landing this bar)
+        landing_times: dict[int, int | None] = {}
+
+        def landing_time(n: int) -> int | None:
+            if n not in landing_times:
+                bid = planned
+                if role is not None:
+                    bid = self.strategy.final_bid(role, planned, n, None, gas, gas_token)[0]
+                landing = self._earliest(bid, gas, bar)
+                landing_times[n] = (
+                    None if landing is None or landing == bar else self._time_of(landing)
+                )
+            return landing_times[n]
+
+        def late(auction_id: int) -> bool:
+            when = landing_time(dropped.get(auction_id, 0))
+            if when is None:
+                return False
+            first = reset_time(auction_id)
+            if first is None or when < first:
+                return False
+            self.late_unplanned += 1
+            return True
+
+        return late
+
+    def _earliest(self, bid: int, gas: int, bar: int) -> int | None:
+        """The first bar an action bid `bid` with `gas` sent in `bar` could land in now: the
+        latency model's delay, then `_room`'s search, without booking (None: dropped)."""
+        delay = self.latency.delay(bid, self.times[bar])
+        if delay is None:
+            return None
+        assert self.blockspace is not None
+        step = self.times[1] - self.times[0] if len(self.times) > 1 else 600
+        landing = bar + delay
+        start, end = self._full_runs.get((bid, gas), (0, 0))
+        if start <= landing < end:
+            landing = end
+        while True:
+            time = self.times[min(landing, len(self.times) - 1)]
+            used = self.bar_gas.get(landing, 0)
+            capacity = self.blockspace.capacity(step, self.latency.level(bid, time))
+            if used + gas <= capacity or used == 0:
+                return landing
+            landing += 1
 
     def _room(self, action: Action, bid: int, bar: int, delay: int) -> int:
         """The delay after which `action`, bid `bid` and landing `delay` bars after `bar` by the

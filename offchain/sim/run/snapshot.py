@@ -353,6 +353,7 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
             else (sim.collateral.name, sim.collateral.auction_cap / RAD),
             sim.sending.block_waits,
             sim.sending.late_takes,
+            sim.sending.late_unplanned,
         ),
         "collateral_types": list(sim.markets),
         "unsafe_recovered": len(recovered_rows),
@@ -360,6 +361,9 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
         "block_space_waits": sim.sending.block_waits,
         # takes not sent: their room in the blocks came after their auction's reset (_late)
         "late_takes": sim.sending.late_takes,
+        # takes a taker left out unvalued for the same reason (sending.late_filter: an auction,
+        # a taker and a round each)
+        "late_unplanned": sim.sending.late_unplanned,
         # the instant sale of the open auctions' lots into the keepers' pool: the pessimistic
         # bound beside the headline (the last price is the optimistic one)
         "insolvency_pool_sale": end_facts["realized_bad_debt"]

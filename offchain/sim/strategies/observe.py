@@ -22,6 +22,7 @@ from offchain.model.deleverage import Window
 from offchain.model.dutch_auction import MAX_ACTIVE, every_running
 from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.model.state import Role
+from offchain.sim.strategies.gas_costs import FLASH_TAKE_GAS, TAKE_GAS
 from offchain.sim.strategies.keepers import (
     Action,
     AuctionView,
@@ -145,18 +146,26 @@ def plan_takes(
     takers: Iterable[TakerParams],
     in_flight: set[tuple],
     capital: int | None = None,
+    late: Callable[[str, int, int], Callable[[int], bool] | None] | None = None,
 ) -> tuple[list[Action], int]:
     """Every taker's actions, one taker per auction: what the first plans to take or reset, the
     next leaves; and the holder's stablecoin [rad] left for takes with own capital. `capital`
     is what is left of it this round (another collateral type's takes planned first spent the
-    rest); None: all of it, as read (`market.capital`)."""
+    rest); None: all of it, as read (`market.capital`). `late(actor, bid, gas)`: which
+    auctions a take by that taker would reach too late to be sent (the driver's
+    Sending.late_filter, asked as each taker plans; None: none)."""
     pool = PoolView(market.reserve_collateral, market.reserve_stable, pool_fee, scale)
     views = market.views
     left = market.capital if capital is None else min(capital, market.capital)
     out: list[Action] = []
     for params in takers:
+        too_late = None
+        if late is not None:
+            # the least a take of this taker costs (a flash take on the venue costs more)
+            gas = FLASH_TAKE_GAS if params.mode == "flash" else TAKE_GAS
+            too_late = late(params.actor, params.gas_price, gas)
         planned = taker_actions(
-            views, pool, market_price, market.min_auction, left, params, in_flight
+            views, pool, market_price, market.min_auction, left, params, in_flight, too_late
         )
         out += planned
         left -= capital_spent(planned, views, market.min_auction)

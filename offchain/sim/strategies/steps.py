@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from offchain.backends.base import TX_GAS
@@ -91,6 +92,10 @@ class World:
     follow: BackstopFollow
     # hears what a keeper's gas budget deferred this round (None: nobody listens)
     on_defer: Callable[[list[Action]], None] | None = None
+    # which auctions of a type (by name) a take by an actor, planned at a bid [wei] and costing
+    # at least a gas, would reach too late to be sent (run/sending.py's `late_filter`; None:
+    # the runtime sends every take it plans)
+    late_filter: Callable[[str, str, int, int], Callable[[int], bool] | None] | None = None
     _static: dict[tuple, Any] = field(default_factory=dict)
     _markets: dict[tuple[str, str], AuctionMarket | None] = field(default_factory=dict)
 
@@ -333,6 +338,7 @@ class TakerStep:
                 takers,
                 world.in_flight(),
                 capital,
+                late=None if world.late_filter is None else partial(world.late_filter, name),
             )
             out += planned
         for sender in senders:

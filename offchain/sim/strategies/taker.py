@@ -165,6 +165,7 @@ def taker_actions(
     capital: int,
     p: TakerParams,
     in_flight: set[tuple],
+    late: Callable[[int], bool] | None = None,
 ) -> list[Action]:
     """Reset what needs a reset; take each auction at the size that maximizes the profit after gas
     (flash: selling into the pool, whose reserves each planned take moves, or on the outside
@@ -184,7 +185,12 @@ def taker_actions(
     is valued only where its own bound can clear the minimum and beat the best so far. The
     loop is the bound, `take_outcome` and `pool_out` written out (a 1,000-vault replay bounds
     ~26,000 auctions and prices ~11,000 five ways each); tests/test_keepers.py holds it equal to
-    the plain composition of the three, without the bound."""
+    the plain composition of the three, without the bound.
+
+    `late(auction_id)`: whether any take of the auction this taker sends now would land after
+    its auction needs a reset, so that it would not be sent (run/sending.py, `late_filter`):
+    such an auction is left out before it is valued, and its take moves neither the plan's
+    pool nor its venue for the takes planned after it. None: every auction is weighed."""
     actions = []
     flash = p.mode == "flash"
     reserve_c, reserve_s = pool.reserve_collateral, pool.reserve_stable
@@ -220,7 +226,7 @@ def taker_actions(
                 )
             )
             continue
-        if price == 0:
+        if price == 0 or (late is not None and late(auction_id)):
             continue
         full = min(lot, -(-debt // price))  # the most any size buys
         edge = top - price * per_price if per_price else 0  # (flash with an empty pool: no edge)
