@@ -26,6 +26,8 @@ from offchain.bench.figures import (
     REPORT,
     RESULTS,
     ROOT,
+    SCALE_SUFFIXES,
+    SCALE_VAULTS,
     devnet_figures,
     drained_keys,
     fuzz_figures,
@@ -37,16 +39,20 @@ from offchain.bench.figures import (
     prefetch,
     record_figures,
     scale_figures,
+    scale_key,
     simulation_figures,
     sweep_figures,
     timed_run,
     write_results,
 )
 from offchain.bench.scale_plot import scale_plot
+from offchain.sim.scenario.load import builtin_scenarios
 from offchain.system.cli import failing
 from offchain.testing.gas_scenarios import all_gas_figures
 
 keep_ape_anvil_history_in_memory()  # before ape starts its node for this command
+
+DEPTHS = ("fixed", "scaled")  # the scale study's market depths (figures.scale_runs)
 
 
 def _write(
@@ -63,6 +69,25 @@ def _write(
 def _ceiling() -> tuple[dict[str, float], dict[str, Any]]:
     """The ceiling curve (offchain/bench/ceiling.py), its runs on every core."""
     return ceiling_figures(partial(timed_run, kept=True), prefetch=prefetch)
+
+
+def _scale_of(names: tuple[str, ...]) -> None:
+    """`--scale-only --scenario NAME ...`: the scale figures of these built-ins alone (every
+    size, fixed and, at 100k, scaled depth, every phase; no market pairs), their kept runs
+    reused; what they wrote before and no longer write goes, every other figure stays."""
+    figures, scale_meta = scale_figures(names, market=False, kept=True)
+    kept = json.loads(RESULTS.read_text()).get("_meta", {}) if RESULTS.exists() else {}
+    for part in ("scale_limits", "phase_spreads"):
+        scale_meta[part] = {**kept.get(part, {}), **scale_meta[part]}
+    # the model's time record (sim.model_*: one run at a time) is --scale-only's, whole
+    figures = {k: v for k, v in figures.items() if not k.startswith("sim.model_")}
+    again = {
+        prefix + suffix
+        for prefix in (scale_key(n, v, d) for n in names for v in SCALE_VAULTS for d in DEPTHS)
+        for suffix in SCALE_SUFFIXES
+    }
+    _write(figures, None, None, scale_meta, stale=lambda k: k in again)
+    _plot_scale()
 
 
 def _tails(meta: dict[str, Any]) -> set[tuple[str, int]]:
@@ -178,6 +203,15 @@ class _OptionsFirst(ConnectedProviderCommand):
     "and 100k vaults, open and closed, in pairs, undrained, and their oracle's phases.",
 )
 @click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    type=click.Choice(builtin_scenarios()),
+    help="With --scale-only: only this built-in's scale figures (again for more; no market "
+    "pairs), its runs kept in .cache/bench-runs reused as --ceiling-only's are; the other "
+    "built-ins' figures stay as written.",
+)
+@click.option(
     "--fuzz-only",
     is_flag=True,
     help="Only the fuzz throughput and the campaign and mutation records (fuzz.*, mutants.*).",
@@ -196,6 +230,7 @@ def cli(
     drain_only,
     ceiling_only,
     market_only,
+    scenarios,
     fuzz_only,
 ):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
@@ -216,6 +251,11 @@ def cli(
     if sim_only:
         figures, samples = simulation_figures()
         _write(figures, None, samples)
+        return
+    if scenarios and not scale_only:
+        failing("bench")("--scenario: only with --scale-only")
+    if scale_only and scenarios:
+        _scale_of(tuple(dict.fromkeys(scenarios)))
         return
     if scale_only:
         figures, scale_meta = scale_figures()

@@ -11,14 +11,23 @@ the room back if so. Where no take would revert (every 1,000-vault built-in), no
 
 from __future__ import annotations
 
+import collections
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from offchain.backends import ModelBackend
 from offchain.model import dutch_auction
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAY, WAD
+from offchain.model.price_curves import EXPONENTIAL, LINEAR, STAIRSTEP, Curve
+from offchain.sim.results.ledger import Ledger, first_true
 from offchain.sim.run.driver import Simulation
 from offchain.sim.run.sending import Sending
 from offchain.sim.scenario.load import load_scenario
 from offchain.sim.scenario.timeline import genesis_time
 from offchain.sim.strategies.actions import Action
+from offchain.sim.strategies.gas_costs import FLASH_TAKE_GAS, FLASH_TAKE_VENUE_GAS, TAKE_GAS
+from offchain.sim.strategies.keepers import VaultIndex
 
 
 def _run(name: str, vaults: int):
@@ -113,21 +122,6 @@ def test_a_thousand_vault_day__no_take_is_late__the_run_is_what_it_was():
 
 # ---------------------------------------------------------------- a take left out unvalued
 
-import collections  # noqa: E402
-
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from offchain.model.fixed_point import RAY  # noqa: E402
-from offchain.model.price_curves import EXPONENTIAL, LINEAR, STAIRSTEP, Curve  # noqa: E402
-from offchain.sim.results.ledger import Ledger, first_true  # noqa: E402
-from offchain.sim.strategies.gas_costs import (  # noqa: E402
-    FLASH_TAKE_GAS,
-    FLASH_TAKE_VENUE_GAS,
-    TAKE_GAS,
-)
-from offchain.sim.strategies.keepers import VaultIndex  # noqa: E402
-
 
 @given(
     low=st.integers(0, 10**6),
@@ -184,35 +178,47 @@ def test_reset_time__the_contracts_first_second_needing_a_reset(
     assert ledger.reset_time(6) is None  # never seen to start
 
 
-TIMES = [i * 600 for i in range(8)]
+# Black Thursday's first gas bars: each has its own percentiles (p30 2.06 to 7 gwei, p60 6 to 10)
+TIMES = [1_583_971_200 + i * 600 for i in range(8)]
 SCENARIO = None
 
 
-def _sending(bar: int, bar_gas: dict[int, int], drops: dict[int, int], deadline: int):
+def _sending(bar: int, bar_gas: dict[int, int], drops: dict[int, int], deadline: int, warm=None):
+    """A Sending at `bar` of TIMES with `bar_gas` booked, the taker's takes of auction id ->
+    drops in a row, auction 7 needing a reset from `deadline` on; `warm`: (bid, gas) of a take
+    of auction 9 sent first (`_room` books it and keeps its run of full bars)."""
     global SCENARIO
     if SCENARIO is None:
         SCENARIO = load_scenario("black-thursday-2020", vaults=100)
     sending = Sending(SCENARIO, None, {"gas_bids": [], "deferred": []}, list(TIMES),  # type: ignore[arg-type]
                       [2000 * WAD] * len(TIMES), lambda: bar)  # fmt: skip
+    sending.type_names = {"0xflash": "ETH-A", "0xauction": "ETH-A"}
     sending.bar_gas = dict(bar_gas)
-    sending.drops = {("taker", "take", (("auction", a),)): n for a, n in drops.items()}
-    sending.reset_time = lambda name: {7: deadline}.get
+    sending.drops = {("taker", "ETH-A", "take", (("auction", a),)): n for a, n in drops.items()}
+    sending.reset_time = lambda name: {7: deadline}.get if name == "ETH-A" else {}.get
+    if warm is not None:
+        bid, gas = warm
+        delay = sending.latency.delay(bid, TIMES[bar])
+        if delay is not None:
+            sending._room(_take_of_gas(gas, 9), bid, bar, delay)
     return sending
 
 
-def _take_of_gas(gas: int) -> Action:
-    """A take of auction 7 whose planned gas is `gas` (strategies/gas_costs.action_gas)."""
+def _take_of_gas(gas: int, auction_id: int = 7) -> Action:
+    """A take of `auction_id` whose planned gas is `gas` (strategies/gas_costs.action_gas)."""
     if gas == TAKE_GAS:
-        args: tuple = (7, 1, 1, "0xtaker", b"")
+        args: tuple = (auction_id, 1, 1, "0xtaker", b"")
+        contract = "0xauction"
     else:
-        args = (7, 1, 1, 0, True) if gas == FLASH_TAKE_VENUE_GAS else (7, 1, 1, 0)
-    return Action("taker", "0xtaker", "0xflash", "take", args, (("auction", 7),), 1)
+        args = (auction_id, 1, 1, 0) + ((True,) if gas == FLASH_TAKE_VENUE_GAS else ())
+        contract = "0xflash"
+    return Action("taker", "0xtaker", contract, "take", args, (("auction", auction_id),), 1)
 
 
 # the day's blocks at these times (black-thursday-2020's gas, a 600 s bar): what a bid at each
 # percentile may fill (market/blockspace.py), and the percentiles [wei]
 ROOM_30, ROOM_60, ROOM_90 = 201_526_717, 311_450_381, 421_374_045
-P30, P60 = 4_527_000_000, 6_924_600_000
+P30, P60 = 4_527_000_000, 6_924_600_000  # the first bar's
 FULL = 10**12
 # bars' keeper gas already booked, from bar 0 on: room for a take at any bid, full to the 30th
 # and 60th percentiles' share but not the 90th's, full for every bid, and mixes
@@ -230,18 +236,20 @@ USED = [
 
 
 def test_late_filter__left_out_exactly_when_the_best_take_would_be_late():
-    """Over a grid of bars, booked room, drops, planned bids, least gas and deadlines (each
-    bar's time, a second before and after): the filter leaves auction 7 out exactly when the
-    take it could send soonest (its planned bid raised for its drops, the least gas) would be
-    judged late by `_late` after `_room` booked it; and then every take it could send (a lower
-    bid: its value's cap; more gas) is late too, or dropped. A one-bar or one-second slip in
-    the filter, a drop or a percentile it forgets, fails it."""
+    """Over a grid of bars (each with its own gas percentiles), booked room (some of it by an
+    earlier take, whose run of full bars `_room` keeps), drops, planned bids, least gas and
+    deadlines (each bar's time, a second before and after): the filter leaves auction 7 out
+    exactly when the take it could send soonest (its planned bid raised for its drops, the least
+    gas) would be judged late by `_late` after `_room` booked it; and then every take it could
+    send (a lower bid: its value's cap; more gas) is late too, or dropped. A one-bar or
+    one-second slip in the filter, a drop or a percentile it forgets, fails it."""
     import itertools
 
-    def sent_late(bar, bar_gas, drops, deadline, bid: int, gas: int) -> bool | None:
+    def sent_late(case, bid: int, gas: int) -> bool | None:
         """Whether `act` would give this take's room back (None: dropped by the latency
         model), on a fresh copy of the state."""
-        s = _sending(bar, bar_gas, {7: drops}, deadline)
+        bar, bar_gas, drops, deadline, warm = case
+        s = _sending(bar, bar_gas, {7: drops}, deadline, warm)
         s.needs_reset_at = lambda action, when: when >= deadline
         delay = s.latency.delay(bid, TIMES[bar])
         if delay is None:
@@ -254,24 +262,149 @@ def test_late_filter__left_out_exactly_when_the_best_take_would_be_late():
         (0, 2),
         USED,
         (0, 3),
-        (10**9, P30, P60 - 1, P60, 10**11),
+        (10**9, 2_058_900_000, P30, P60 - 1, P60, 8 * 10**9, 10**11),
         (TAKE_GAS, FLASH_TAKE_GAS),
-        [t + d for t in range(0, 14 * 600, 600) for d in (-1, 0, 1)],
+        [TIMES[0] + t + d for t in range(0, 14 * 600, 600) for d in (-1, 0, 1)],
+        (None, "same", "less"),
     )
-    for bar, used, drops, planned, least, deadline in grid:
+    for bar, used, drops, planned, least, deadline, warmth in grid:
         bar_gas = {b: u for b, u in enumerate(used) if u}
-        sending = _sending(bar, bar_gas, {7: drops}, deadline)
+        probe = _sending(bar, {}, {7: drops}, deadline)
+        best = probe.strategy.final_bid("taker", planned, drops, None, least, 2000 * WAD)[0]
+        # an earlier take of auction 9: at the same bid and gas (its run of full bars is the
+        # filter's to pass over), or at a lower bid and more gas (another key)
+        warm = {None: None, "same": (best, least), "less": (best // 2, FLASH_TAKE_VENUE_GAS)}
+        case = (bar, bar_gas, drops, deadline, warm[warmth])
+        sending = _sending(bar, bar_gas, {7: drops}, deadline, warm[warmth])
         late = sending.late_filter("ETH-A", "taker", planned, least)
         assert late is not None
         left_out = late(7)
         assert sending.late_unplanned == int(left_out)
-        best = sending.strategy.final_bid("taker", planned, drops, None, least, 2000 * WAD)[0]
-        case = (bar, used, drops, planned, least, deadline)
-        assert left_out == bool(sent_late(bar, bar_gas, drops, deadline, best, least)), case
+        assert left_out == bool(sent_late(case, best, least)), case
+        # a take left out ends its drops in a row, as `_late`'s giving back does
+        key = ("taker", "ETH-A", "take", (("auction", 7),))
+        assert sending.drops.get(key, 0) == (0 if left_out else drops)
         outcomes[left_out] += 1
         if left_out:
             worse = itertools.product((best, best // 2, P60, P30), (least, FLASH_TAKE_VENUE_GAS))
             for bid, gas in worse:
                 if bid <= best:
-                    assert sent_late(bar, bar_gas, drops, deadline, bid, gas) in (True, None), case
-    assert outcomes[True] > 500 and outcomes[False] > 500  # both sides tried, and often
+                    assert sent_late(case, bid, gas) in (True, None), case
+    assert outcomes[True] > 1_000 and outcomes[False] > 1_000  # both sides tried, and often
+
+
+def test_late_filter__another_types_drops__a_bid_of_0__no_block_limit():
+    """Drops are a type's own (two types' auctions share ids): the WBTC-A take of auction 7
+    is judged at WBTC-A's drops, not ETH-A's. A take bid 0 is queued at once (`act`), never
+    left out; nor any without a block gas limit."""
+    deadline = TIMES[0] + 600
+    # bar 0 has room for a flash take at the 90th percentile's share, not at the 60th's
+    sending = _sending(0, {0: ROOM_90 - FLASH_TAKE_GAS}, {}, deadline)
+    sending.reset_time = lambda name: {7: deadline}.get
+    # ETH-A's auction 7 dropped 20 times: its bid would reach every percentile; WBTC-A's none
+    sending.drops = {("taker", "ETH-A", "take", (("auction", 7),)): 20}
+    eth, wbtc = (sending.late_filter(n, "taker", P60, FLASH_TAKE_GAS) for n in ("ETH-A", "WBTC-A"))
+    assert eth is not None and wbtc is not None
+    assert eth(7) is False  # lands now
+    assert wbtc(7) is True
+    assert sending.late_filter("WBTC-A", "taker", 0, FLASH_TAKE_GAS) is None
+    sending.blockspace = None
+    assert sending.late_filter("WBTC-A", "taker", P60, FLASH_TAKE_GAS) is None
+
+
+def test_drops__counted_per_type__two_types_auctions_sharing_an_id_apart():
+    """`act` counts a take's drops under its own type (its contract's: the flash taker's, the
+    auction's), so another type's take of the same auction id keeps its own count."""
+
+    class Rows:
+        def __init__(self):
+            self.dropped_rows = []
+
+        def dropped(self, *row):
+            self.dropped_rows.append(row)
+
+    rec = Rows()
+    sending = _sending(0, {}, {}, TIMES[-1])
+    sending.rec = rec  # type: ignore[assignment]
+    sending.type_names = {"0xflash": "ETH-A", "0xflash2": "WBTC-A"}
+    low = 10**9  # below every bar's 30th percentile: dropped
+    eth, wbtc = _take_of_gas(FLASH_TAKE_GAS), _take_of_gas(FLASH_TAKE_GAS)
+    eth = Action(eth.actor, eth.sender, "0xflash", "take", eth.args, eth.targets, low)
+    wbtc = Action(wbtc.actor, wbtc.sender, "0xflash2", "take", wbtc.args, wbtc.targets, low)
+    sending.act(eth)
+    sending.act(eth)
+    sending.act(wbtc)
+    target = (("auction", 7),)
+    assert sending.drops == {
+        ("taker", "ETH-A", "take", target): 2,
+        ("taker", "WBTC-A", "take", target): 1,
+    }
+    assert len(rec.dropped_rows) == 3
+
+
+def test_reset_time__forgotten_when_the_curve_or_the_limits_change():
+    """A parameter changed while auctions run (governance's CurveSet, ParametersSet) changes
+    when each needs a reset: nothing found before is kept."""
+    ledger = Ledger({}, VaultIndex(b"\0" * 32))
+    curve = Curve(LINEAR, 1_000, 0, 0)
+    ledger.curve, ledger.max_duration, ledger.max_drop = curve, 10_000, RAY // 2
+    ledger.clock[5] = (0, RAY)
+    assert ledger.reset_time(5) == 501  # priced below half its top after 500 s
+    ledger._on_parameters_set({"max_duration": 10_000, "max_drop": RAY // 4}, 0, "")
+    assert ledger.reset_time(5) == 751
+    ledger._on_parameters_set({"max_duration": 100, "max_drop": RAY // 4}, 0, "")
+    assert ledger.reset_time(5) == 101  # older than max_duration
+    ledger._on_curve_set({"kind": LINEAR, "duration": 2_000, "step": 0, "cut": 0}, 0, "")
+    assert ledger.reset_time(5) == 101
+    ledger._on_parameters_set({"max_duration": 10_000, "max_drop": RAY // 4}, 0, "")
+    assert ledger.reset_time(5) == 1_501
+    ledger._on_curve_set({"kind": LINEAR, "duration": 4_000, "step": 0, "cut": 0}, 0, "")
+    assert ledger.reset_time(5) == 3_001
+
+
+# a two-type crash small enough for a test that still jams: 300 vaults, a block of 1.1M gas
+# every 300 s (so a bar's blocks have room for a few takes)
+JAMMED = {"market": {"block_gas_limit": "1_100_000", "block_time": "300"}}
+
+
+def test_a_jammed_two_type_run__each_take_left_out_needed_its_reset_by_the_contracts_clock():
+    """A run where the filter fires for both types: each auction it leaves out, at that moment,
+    has the ledger's clock of the contract's own auction (its start and top), and needs a reset
+    from the second the ledger says, not a second before, by the contract's judgement with the
+    contract's curve and limits; the run's facts count them."""
+    scenario = load_scenario("may-2021-two-types", vaults=300, overrides=JAMMED)
+    sim = Simulation(scenario, ModelBackend(genesis_time(scenario)), "model", None, None,
+                     drain=False)  # fmt: skip
+    checked: collections.Counter = collections.Counter()
+    filters = sim.sending.late_filter
+
+    def watched(type_name: str, actor: str, planned: int, gas: int):
+        late = filters(type_name, actor, planned, gas)
+        if late is None:
+            return None
+
+        def judged(auction_id: int) -> bool:
+            left_out = late(auction_id)
+            if left_out:
+                backend, reset_time = sim.backend, sim.sending.reset_time
+                assert isinstance(backend, ModelBackend) and reset_time is not None
+                contract = backend.contract(sim.deployment.types[type_name].auction)
+                a = contract.auctions[auction_id]
+                ledger = sim.markets[type_name].ledger
+                assert ledger.clock[auction_id] == (a.started, a.top)
+                first = reset_time(type_name)(auction_id)  # what the filter asked
+                assert first is not None
+                limits = (contract.curve, contract.max_duration, contract.max_drop)
+                assert dutch_auction.needs_reset_at(*limits, a.started, a.top, first)
+                assert not dutch_auction.needs_reset_at(*limits, a.started, a.top, first - 1)
+                assert first > sim.times[sim.bar]  # not needing one now: the view said so
+                checked[type_name] += 1
+            return left_out
+
+        return judged
+
+    sim.sending.late_filter = watched  # type: ignore[method-assign]
+    result = sim.run()
+    assert set(checked) == {"ETH-A", "WBTC-A"}
+    assert sum(checked.values()) == result.facts["late_unplanned"] == sim.sending.late_unplanned
+    assert any("not planned" in line for line in result.facts["binding_limits"])

@@ -105,7 +105,7 @@ class Sending:
         # and how many takes a taker left out unvalued for it (`late_filter`: one an auction, a
         # taker and a round)
         self.late_unplanned = 0
-        self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
+        self.drops: dict[tuple, int] = {}  # an action's drops in a row (`_drop_key`)
         self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
         # the in-flight actions' targets, counted (kept as in_flight changes), and flying()'s
         # set of them, kept until in_flight changes (a bar's planning asks it per action)
@@ -143,7 +143,7 @@ class Sending:
         bar = self.bar()
         delay, capped = 0, False
         if action.gas_price != 0:
-            key = (action.actor, action.function, action.targets)
+            key = self._drop_key(action)
             bid, capped = self._bid(action, self.drops.get(key, 0))
             delay = self.latency.delay(bid, self.times[bar])
             if delay is None:
@@ -167,6 +167,11 @@ class Sending:
             self.in_flight.append((bar + delay, bar, action))
             self._targets.update(action.targets)
             self._flying = None
+
+    def _drop_key(self, action: Action) -> tuple:
+        """The key of `action`'s drops in a row: its actor, collateral type (`_type_of`: two
+        types' auctions may share an id), function and targets."""
+        return (action.actor, self._type_of(action), action.function, action.targets)
 
     def _late(self, action: Action, bar: int, delay: int) -> bool:
         """A take sent in `bar` that lands `delay` bars later (its room booked by `_room`) and
@@ -211,19 +216,22 @@ class Sending:
         sooner, and the bars' room only fills during a round (a take that `_late` gives back
         booked it first). An auction that needs a reset at that bar's time needs one at every
         later time (ledger.reset_time), so such a take would be late. A take that could land
-        this bar is never left out: `_late` does not judge it; nor one dropped by the latency
-        model (its drop raises its next bid)."""
-        if self.blockspace is None or self.reset_time is None:
-            return None
+        this bar is never left out: `_late` does not judge it; nor one whose best bid the
+        latency model drops, nor one bid 0 (queued at once). A take left out ends its drops in
+        a row, as a late one does: sent, its value's cap might have had it dropped instead (a
+        `txs` row and one more drop), which is not known before it is valued."""
+        if self.blockspace is None or self.reset_time is None or planned == 0:
+            return None  # (a bid of 0 is queued at once, never judged: `act`)
         bar, role = self.bar(), role_of(actor)
         gas_token = self.prices[bar]
         reset_time = self.reset_time(type_name)
-        # the actor's takes dropped in a row, by auction (most have none)
+        # the actor's takes of the type dropped in a row, by auction (most have none)
         dropped = {
             targets[0][1]: n
-            for (who, function, targets), n in self.drops.items()
-            if who == actor and function == "take" and len(targets) == 1
+            for (who, name, function, targets), n in self.drops.items()
+            if who == actor and name == type_name and function == "take" and len(targets) == 1
         }
+        drops = self.drops
         # drops in a row -> the time [s] of the first bar a take at its bid lands in, at best
         # (None: never judged late: dropped, or landing this bar)
         landing_times: dict[int, int | None] = {}
@@ -247,6 +255,8 @@ class Sending:
             if first is None or when < first:
                 return False
             self.late_unplanned += 1
+            if auction_id in dropped:  # not dropped, as a take `_late` gave back: its run ends
+                drops.pop((actor, type_name, "take", (("auction", auction_id),)), None)
             return True
 
         return late
