@@ -147,6 +147,8 @@ class _OptionsFirst(ConnectedProviderCommand):
         only = ["--" + name.replace("_", "-") for name in ONLY if ctx.params.get(name)]
         if len(only) > 1:
             failing("bench")(f"{' and '.join(only)}: give one -only option at most")
+        if ctx.params.get("scenarios") and not ctx.params.get("scale_only"):
+            failing("bench")("--scenario: only with --scale-only")
         return super().invoke(ctx)
 
 
@@ -252,8 +254,6 @@ def cli(
         figures, samples = simulation_figures()
         _write(figures, None, samples)
         return
-    if scenarios and not scale_only:
-        failing("bench")("--scenario: only with --scale-only")
     if scale_only and scenarios:
         _scale_of(tuple(dict.fromkeys(scenarios)))
         return

@@ -133,6 +133,26 @@ def test_bench_two_only_options__one_line_exit_2_results_untouched():
     assert [p.stat().st_mtime_ns for p in tracked] == before
 
 
+@pytest.mark.parametrize(
+    "args, error",
+    [
+        (["--scenario", "may-2021"], "bench: --scenario: only with --scale-only"),
+        (["--scale-only", "--scenario", "nope"], "bench: Invalid value for '--scenario': 'nope'"),
+    ],
+)
+def test_bench_scenario__only_a_built_in_with_scale_only__one_line_exit_2(args, error):
+    tracked = [ROOT / "bench" / "results.json", ROOT / "bench" / "results.md"]
+    before = [p.stat().st_mtime_ns for p in tracked]
+    run = subprocess.run(
+        ["ape", "run", "bench", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    errors = [x for x in run.stderr.splitlines() if x.startswith("bench: ")]
+    assert len(errors) == 1 and errors[0].startswith(error), run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert [p.stat().st_mtime_ns for p in tracked] == before
+
+
 def test_compare_waterfalls_orders__its_own_default_directory(tmp_path, monkeypatch):
     """`--orders` wrote to the plain command's default directory, replacing its comparison."""
     monkeypatch.chdir(tmp_path)
