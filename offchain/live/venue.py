@@ -341,7 +341,7 @@ class DevnetVenue:
     owners: list[str] = field(default_factory=list)
     bar: int = -1
     prices: list[int] = field(default_factory=list)  # the market's price of each bar played
-    synced_from: int = 0  # the first block after the bar's sync
+    synced_from: int = 0  # the first block whose sales are not yet recorded (the sync's)
     syncs: int = 0
     deposited: int = 0  # stablecoin [wad] put in the till, in all
     sales: int = 0  # the venue's sales recorded
@@ -394,7 +394,12 @@ class DevnetVenue:
         price, (flow, num, root_v, fundamental) = self.begin_bar(k)
         self.chain.transact(self.address, "sync", OUTSIDE, flow, num, root_v, fundamental)
         self.syncs += 1
-        self.synced_from = int(self.chain.rpc("eth_blockNumber", []), 16)
+        # the sync's own block, from its receipt: the bots answer the sync at once, and a sale
+        # mined before the head was read here fell between two bars' reads, recorded by
+        # neither (seen under load: every later sync's flow then differed from the lab's)
+        receipt = self.chain.last_receipt
+        assert receipt is not None
+        self.synced_from = int(receipt["blockNumber"], 16)
         tokens, auctions = self._bar_collateral(price)
         bound = till_bound(flow, tokens, num, root_v, fundamental, auctions)
         need = bound - self.chain.view(self.d.stablecoin, "balanceOf", self.address)
