@@ -589,7 +589,9 @@ def _meta() -> dict[str, str]:
         "(docs/market.md) and closed (market.outside = closed), the same run of make bench, "
         f"{MARKET_PAIRS} pairs in turn (open, closed, open, ...): the median of each one's CPU "
         "seconds (_cpu_s) and the median of the pairs' ratios (open_over_closed_*, CPU: a "
-        "shared machine moves wall seconds far more), the last pair's wall seconds (_s), peak "
+        "shared machine moves wall seconds far more; _per_auction_view: of CPU seconds per "
+        "running auction a taker read, _auction_views, one a type and round each), the "
+        "transactions each ran, the last pair's wall seconds (_s), peak "
         "resident memory, insolvency per unit of starting debt (its median and worst over the "
         "oracle's phases: phases_note); undrained (no headline drain: the market's cost alone, "
         "the end-of-run mark)",
@@ -659,6 +661,20 @@ def market_figures(pairs: int = MARKET_PAIRS) -> tuple[dict[str, float], dict[st
         figures[f"market.open_over_closed_{label}"] = round(
             statistics.median(o["cpu_s"] / c["cpu_s"] for o, c in runs), 3
         )
+        # the work each run did (the same in every pair): transactions, and running auctions
+        # whose status a taker read (one a type and round each: what grows with the auctions
+        # left open), and the ratio of CPU per auction read, pair by pair
+        for market, run in (("open", opened), ("closed", closed)):
+            figures[f"market.{market}_{label}_transactions"] = run["transactions"]
+            figures[f"market.{market}_{label}_auction_views"] = run["auction_views"]
+        if all(o["auction_views"] and c["auction_views"] for o, c in runs):
+            figures[f"market.open_over_closed_{label}_per_auction_view"] = round(
+                statistics.median(
+                    o["cpu_s"] / o["auction_views"] / (c["cpu_s"] / c["auction_views"])
+                    for o, c in runs
+                ),
+                3,
+            )
         figures[f"market.open_{label}_peak_mib"] = opened["peak_mib"]
         figures[f"market.closed_{label}_peak_mib"] = closed["peak_mib"]
         figures[f"market.open_{label}_insolvency_per_debt"] = opened["insolvency_per_debt"]

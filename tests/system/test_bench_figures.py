@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from offchain.bench.figures import RETIRED, record_figures, timed_run, write_results
 from offchain.testing.gas_report import DSS_ANCHORS
 
@@ -64,6 +66,32 @@ def test_timed_run__one_model_run_in_its_own_process__its_headline_counts():
     assert 0 <= run["unsafe_left_share"] <= 1
     assert run["unsafe_left_share"] == round(run["unsafe_vaults_left"] / 60, 5)
     assert isinstance(run["binding_limits"], list)
+    assert run["auction_views"] > 0  # the crash starts auctions, and the taker reads them
+
+
+@pytest.mark.parametrize("drain", ["drained", "undrained"])
+def test_auction_views__every_status_the_takers_read__counted(monkeypatch, drain):
+    """`auction_views` (make bench's market pairs divide their CPU by it): the running auctions
+    whose status a taker read, one a type and round each, the headline drain's rounds too;
+    counted here at the model's own `DutchAuction.status`, which only the takers' round read
+    calls, in a two-type run whose book is still open at the data's end."""
+    from offchain.model.dutch_auction import DutchAuction
+    from offchain.sim.run.driver import simulate
+    from offchain.sim.scenario.load import load_scenario
+
+    calls = 0
+    status = DutchAuction.status
+
+    def counted(self, auction_id):
+        nonlocal calls
+        calls += 1
+        return status(self, auction_id)
+
+    monkeypatch.setattr(DutchAuction, "status", counted)
+    overrides = {"market": {"drain_horizon": 0}} if drain == "undrained" else None
+    scenario = load_scenario("may-2021-two-types", vaults=200, overrides=overrides)
+    run = simulate(scenario, "model", full_check_every=None)  # no full-state reads
+    assert run.facts["auction_views"] == calls > 0
 
 
 def test_bench_replay_figures__are_todays__the_model_run_sends_as_many_transactions():

@@ -132,6 +132,7 @@ def main(argv: list[str]) -> int:
                 "cpu_s": round(cpu, 2),
                 "peak_mib": round(peak_kib / 1024),
                 "transactions": f["transactions"],
+                "auction_views": f["auction_views"],
                 "realized_bad_debt": round(f["realized_bad_debt"], 2),
                 "insolvency": round(f["insolvency"], 2),
                 "unsafe_vaults_left": f["unsafe_vaults_left"],

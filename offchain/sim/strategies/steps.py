@@ -96,6 +96,9 @@ class World:
     # at least a gas, would reach too late to be sent (run/sending.py's `late_filter`; None:
     # the runtime sends every take it plans)
     late_filter: Callable[[str, str, int, int], Callable[[int], bool] | None] | None = None
+    # running auctions whose status was read, one a type and round each: the work a round's
+    # taker does that grows with the auctions left open (make bench's cost of the market)
+    auction_views: int = 0
     _static: dict[tuple, Any] = field(default_factory=dict)
     _markets: dict[tuple[str, str], AuctionMarket | None] = field(default_factory=dict)
 
@@ -121,9 +124,11 @@ class World:
         """Type `name`'s running auctions (observe.read_auction_market), read once a round."""
         key = (name, holder)
         if key not in self._markets:
-            self._markets[key] = read_auction_market(
+            market = self._markets[key] = read_auction_market(
                 self.read, self.call, self.d, self.d.types[name], holder
             )
+            if market is not None:
+                self.auction_views += len(market.views)
         return self._markets[key]
 
     def scale(self, name: str) -> int:
