@@ -23,6 +23,7 @@ from offchain.bench.ceiling import CEILING_SCENARIOS, CEILING_VAULTS, ceiling_fi
 from offchain.bench.ceiling_plot import ceiling_plot
 from offchain.bench.figures import (
     DRAIN_SCENARIOS,
+    MARKET_NOTE,
     REPORT,
     RESULTS,
     ROOT,
@@ -293,8 +294,13 @@ def cli(
     if market_only:
         figures, spreads = market_figures()
         kept = json.loads(RESULTS.read_text()).get("_meta", {}) if RESULTS.exists() else {}
-        # the other runs' phase spreads stay
-        _write(figures, None, None, {"phase_spreads": {**kept.get("phase_spreads", {}), **spreads}})
+        # the other runs' phase spreads stay; the market's keys are this run's alone (one it no
+        # longer writes does not outlive it), and so is their note
+        meta = {
+            "phase_spreads": {**kept.get("phase_spreads", {}), **spreads},
+            "market_note": MARKET_NOTE,
+        }
+        _write(figures, None, None, meta, stale=lambda k: k.startswith("market."))
         return
     if sweep_only:
         figures, meta = sweep_figures()

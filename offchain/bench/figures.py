@@ -585,16 +585,7 @@ def scale_figures(
 
 def _meta() -> dict[str, str]:
     return {
-        "market_note": "market.*: black-thursday-2020 in the model with the open market "
-        "(docs/market.md) and closed (market.outside = closed), the same run of make bench, "
-        f"{MARKET_PAIRS} pairs in turn (open, closed, open, ...): the median of each one's CPU "
-        "seconds (_cpu_s) and the median of the pairs' ratios (open_over_closed_*, CPU: a "
-        "shared machine moves wall seconds far more; _per_auction_view: of CPU seconds per "
-        "running auction a taker read, _auction_views, one a type and round each), the "
-        "transactions each ran, the last pair's wall seconds (_s), peak "
-        "resident memory, insolvency per unit of starting debt (its median and worst over the "
-        "oracle's phases: phases_note); undrained (no headline drain: the market's cost alone, "
-        "the end-of-run mark)",
+        "market_note": MARKET_NOTE,
         "scale_note": "scale.*: each built-in in the model (offchain/sim/run/timing.py), its caps, "
         "ceilings and keepers' capital sized to --vaults (sim/scenario/ceilings.py); "
         "unsafe_left_share = vaults unsafe and never liquidated at the end / vaults; "
@@ -633,6 +624,20 @@ def phase_figures() -> tuple[dict[str, float], dict[str, Any]]:
 
 # runs of each market, in turn, for the open market's cost (market_figures)
 MARKET_PAIRS = 3
+
+# what the market pairs' keys mean (bench/results.json's _meta.market_note), written with them
+MARKET_NOTE = (
+    "market.*: black-thursday-2020 in the model with the open market "
+    "(docs/market.md) and closed (market.outside = closed), the same run of make bench, "
+    f"{MARKET_PAIRS} pairs in turn (open, closed, open, ...): the median of each one's CPU "
+    "seconds (_cpu_s) and the median of the pairs' ratios (open_over_closed_*, CPU: a "
+    "shared machine moves wall seconds far more; _per_auction_view: of CPU seconds per "
+    "running auction read in a round, _auction_views: the takers' and the backstop keeper's "
+    "one read a type and round), the transactions each ran (to the data's end), the last "
+    "pair's wall seconds (_s), peak resident memory, insolvency per unit of starting debt "
+    "(its median and worst over the oracle's phases: phases_note); undrained (no headline "
+    "drain: the market's cost alone, the end-of-run mark)"
+)
 
 
 def market_figures(pairs: int = MARKET_PAIRS) -> tuple[dict[str, float], dict[str, Any]]:

@@ -187,3 +187,12 @@ def test_committed_figures__every_real_day_s_insolvency_has_its_phases():
         if not {f"{key}_median", f"{key}_worst"} <= results.keys():
             one_phase.append(key)
     assert one_phase == []
+
+
+def test_market_note__the_committed_one_is_what_the_market_pairs_write():
+    """`bench --market-only` writes the market pairs' note with their keys (the scale path's
+    `_meta` was its only writer, so a market-only record kept an older note): the committed note
+    is the code's."""
+    from offchain.bench.figures import MARKET_NOTE, RESULTS
+
+    assert json.loads(RESULTS.read_text())["_meta"]["market_note"] == MARKET_NOTE

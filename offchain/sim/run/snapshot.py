@@ -364,8 +364,9 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
         # takes a taker left out unvalued for the same reason (sending.late_filter: an auction,
         # a taker and a round each)
         "late_unplanned": sim.sending.late_unplanned,
-        # running auctions whose status a taker read (one a type and round each, the drain's
-        # bars too): the planning work that grows with the auctions left open
+        # running auctions whose status was read (one read a type and round, for the takers and
+        # the backstop keeper; drain.py adds the headline drain's rounds, which `transactions`
+        # does not count): the work of a round that grows with the auctions left open
         "auction_views": sim.world.auction_views,
         # the instant sale of the open auctions' lots into the keepers' pool: the pessimistic
         # bound beside the headline (the last price is the optimistic one)

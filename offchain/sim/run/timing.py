@@ -132,6 +132,8 @@ def main(argv: list[str]) -> int:
                 "cpu_s": round(cpu, 2),
                 "peak_mib": round(peak_kib / 1024),
                 "transactions": f["transactions"],
+                # running auctions read, one read a type and round, the drain's rounds too (the
+                # transactions above are the run's to the data's end)
                 "auction_views": f["auction_views"],
                 "realized_bad_debt": round(f["realized_bad_debt"], 2),
                 "insolvency": round(f["insolvency"], 2),

@@ -96,8 +96,9 @@ class World:
     # at least a gas, would reach too late to be sent (run/sending.py's `late_filter`; None:
     # the runtime sends every take it plans)
     late_filter: Callable[[str, str, int, int], Callable[[int], bool] | None] | None = None
-    # running auctions whose status was read, one a type and round each: the work a round's
-    # taker does that grows with the auctions left open (make bench's cost of the market)
+    # running auctions whose status was read, one read a type and round (the takers' and the
+    # backstop keeper's share it): the work of a round that grows with the auctions left open
+    # (make bench's cost of the market)
     auction_views: int = 0
     _static: dict[tuple, Any] = field(default_factory=dict)
     _markets: dict[tuple[str, str], AuctionMarket | None] = field(default_factory=dict)
