@@ -37,7 +37,6 @@ import time
 from pathlib import Path
 
 import click
-from ape import project
 
 from offchain.backends import load_artifacts, reader_code
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage, unwritable
@@ -194,6 +193,8 @@ def cli(
         profile = Profile(**old.profile)
     if not resume:  # (a resumed campaign's record is held since before it was read)
         hold_record()
+    from ape import project  # here, not at the top: `ape run` imports every script
+
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True

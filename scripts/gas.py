@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import click
-from ape import project
 
 from offchain.backends import load_artifacts, reader_code
 from offchain.backends.anvil import Anvil
@@ -69,6 +68,8 @@ def cli(update, breakdown, snapshot_path):
         for line in problems:
             click.echo(f"gas: {line}", err=True)
         sys.exit(2)
+    from ape import project  # here, not at the top: `ape run` imports every script
+
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     if breakdown:
         with Anvil(gas_report.GENESIS) as node:
