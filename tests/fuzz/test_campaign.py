@@ -169,13 +169,16 @@ def test_campaign__record_written_after_every_batch__partial_until_the_end_and_e
 
 
 def test_campaign__time_up__stops_the_batch_in_its_middle(artifacts, tmp_path):
-    """A batch of a thousand examples would run for minutes: three seconds after the start,
-    the worker stops after its current step, and the record says the time was up."""
+    """A batch of a thousand examples would run for minutes: thirty seconds after the start,
+    the worker stops after its current step, and the record says the time was up. (The clock
+    starts before the worker's process is spawned; with three seconds, as this test had, a
+    loaded machine, three test shards on two cores, spawned the worker after its time was up
+    and it ran no batch at all.)"""
     long_batch = Profile(examples=1000, steps=50, derandomize=False)
     results, wall, stopped = run_campaign(
-        artifacts, 10**9, 1, 0, 0.05, long_batch, database=None, replay=False
+        artifacts, 10**9, 1, 0, 0.5, long_batch, database=None, replay=False
     )
-    record = merge(results, wall, 0, 10**9, 0.05, long_batch, "test", "now", stopped=stopped)
+    record = merge(results, wall, 0, 10**9, 0.5, long_batch, "test", "now", stopped=stopped)
     assert stopped == TIME_UP and record.complete and record.stopped == TIME_UP
     assert results[0].batches == 1 and 0 < record.examples < long_batch.examples
     assert record.failures == []
