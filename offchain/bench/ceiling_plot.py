@@ -14,13 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
-
 from offchain.bench.ceiling import CEILING_SHARE, ceiling, type_points
+from offchain.report.mpl import pyplot, ticker
 
 __all__ = ["CEILING_PLOT", "ceiling_plot"]
 
@@ -41,7 +36,7 @@ def ceiling_plot(
     below = any(
         len(d["central"][0].get("by_type", {})) > 1 for d in curves.values() if d["central"]
     )
-    fig, axes = plt.subplots(
+    fig, axes = pyplot().subplots(
         1, len(curves), figsize=(5.2 * len(curves), 7.0 if below else 5.2), squeeze=False
     )
     for ax, (name, day) in zip(axes[0], curves.items()):
@@ -92,8 +87,8 @@ def ceiling_plot(
             ax.text(0.02, 0.95, none.replace(": ", ":\n", 1), transform=ax.transAxes, va="top",
                     fontsize=8)  # fmt: skip
         ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(mticker.FuncFormatter(_millions))
-        ax.yaxis.set_major_formatter(mticker.PercentFormatter(decimals=1))
+        ax.xaxis.set_major_formatter(ticker().FuncFormatter(_millions))
+        ax.yaxis.set_major_formatter(ticker().PercentFormatter(decimals=1))
         ax.set_title(name, fontsize=10)
         ax.set_xlabel(
             "starting debt (log): the book's; dash-dot, the type's own"
@@ -112,5 +107,5 @@ def ceiling_plot(
     fig.suptitle("How large a book the market can carry (model, the day's market depth fixed)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+    pyplot().close(fig)
     return path

@@ -13,11 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
+from offchain.report.mpl import pyplot, ticker
 
 __all__ = ["PLOT", "lead_figure", "scale_plot"]
 
@@ -63,7 +59,7 @@ def _draw(ax: Any, points: list[tuple[int, tuple[float, float | None]]], **style
 def scale_plot(results: dict[str, float], path: Path = PLOT) -> Path | None:
     """Draw the scale figures of `results` (bench/results.json's keys) to `path`; None when the
     results hold no scale figure (a bench run that did not measure them)."""
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+    fig, ax = pyplot().subplots(figsize=(9, 5.5))
     drawn = False
     for name in SCENARIOS:
         key = name.replace("-", "_")
@@ -99,7 +95,7 @@ def scale_plot(results: dict[str, float], path: Path = PLOT) -> Path | None:
             label="black-thursday-2020, market closed (before issue 64; 1k and 100k measured)",
         )
     if not drawn:
-        plt.close(fig)
+        pyplot().close(fig)
         return None
     ax.plot(
         [],
@@ -111,8 +107,8 @@ def scale_plot(results: dict[str, float], path: Path = PLOT) -> Path | None:
     )
     ax.set_xscale("log")
     ax.set_xticks([v for v, _ in SIZES], [label for _, label in SIZES])
-    ax.xaxis.set_minor_locator(mticker.NullLocator())
-    ax.yaxis.set_major_formatter(mticker.PercentFormatter(decimals=1))
+    ax.xaxis.set_minor_locator(ticker().NullLocator())
+    ax.yaxis.set_major_formatter(ticker().PercentFormatter(decimals=1))
     ax.set_xlabel(
         "vaults in the book (the scenario's caps, ceilings and keepers' capital scaled with them)"
     )
@@ -125,5 +121,5 @@ def scale_plot(results: dict[str, float], path: Path = PLOT) -> Path | None:
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+    pyplot().close(fig)
     return path

@@ -30,9 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
 import pandas as pd
 
 from offchain.report.headline import headline_rows, lead, lead_facts, one_phase_text

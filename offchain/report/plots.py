@@ -7,15 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
+from offchain.report.mpl import dates, pyplot, ticker
 from offchain.report.tables import (
     LAYERS,
     as_datetimes,
@@ -42,7 +37,7 @@ COLORS = {
 @contextmanager
 def _figure(path: Path, panels: int = 1, sharex: bool = False) -> Iterator[Any]:
     """A figure of `panels` stacked axes, saved to `path` on success and closed in any case."""
-    fig, axes = plt.subplots(
+    fig, axes = pyplot().subplots(
         panels, 1, figsize=(10, 4.5 + 3 * (panels - 1)), squeeze=False, sharex=sharex
     )
     try:
@@ -50,13 +45,13 @@ def _figure(path: Path, panels: int = 1, sharex: bool = False) -> Iterator[Any]:
         fig.tight_layout()
         fig.savefig(path, dpi=110)
     finally:
-        plt.close(fig)
+        pyplot().close(fig)
 
 
 def _time_axis(ax: Any) -> None:
-    locator = mdates.AutoDateLocator()
+    locator = dates().AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(dates().ConciseDateFormatter(locator))
     ax.set_xlabel("time (UTC)")
 
 
@@ -188,7 +183,7 @@ def plot_types(result: SimulationResult, path: Path) -> None:
             )
             counts.set_ylabel("vaults liquidated per bar", color="tab:red")
             counts.set_ylim(bottom=0)
-            counts.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+            counts.yaxis.set_major_locator(ticker().MaxNLocator(integer=True))
             ax.set_title(
                 f"{name}: prices, and vaults liquidated per bar "
                 f"({int(rows['vaults_liquidated'].iloc[-1]):,} in all)"
@@ -205,7 +200,7 @@ def plot_debt_collateral(result: SimulationResult, path: Path) -> None:
         unit = f"[{stable}]" if stable else "stablecoin"
         top.plot(t, bars["debt"], color="tab:blue", label="vaults' debt")
         top.set_ylabel(unit)
-        top.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        top.yaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
         top.set_ylim(bottom=0)
         top.set_title("Debt")
         top.legend(loc="best", fontsize=8)
@@ -213,7 +208,7 @@ def plot_debt_collateral(result: SimulationResult, path: Path) -> None:
         # on its own scale: beside the vaults' debt (millions) it was drawn flat
         unbacked.plot(t, bars["unbacked_debt"], color="tab:red")
         unbacked.set_ylabel(unit)
-        unbacked.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        unbacked.yaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
         unbacked.set_ylim(bottom=0)
         peak = float(bars["unbacked_debt"].max()) if len(bars) else 0.0
         unbacked.set_title(
@@ -224,7 +219,7 @@ def plot_debt_collateral(result: SimulationResult, path: Path) -> None:
         bottom.plot(t, bars["collateral_locked"], color="tab:green", label="locked in vaults")
         bottom.plot(t, bars["collateral_in_auction"], color="tab:red", label="in auction")
         bottom.set_ylabel(f"[{coll}]" if coll else "collateral")
-        bottom.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        bottom.yaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
         bottom.set_ylim(bottom=0)
         bottom.set_title("Collateral (one scale: in auction is a share of the whole)")
         bottom.legend(loc="best", fontsize=8)
@@ -278,7 +273,7 @@ def plot_unsafe(result: SimulationResult, path: Path) -> None:
         parts.append(f"{left:,} unsafe and never liquidated at the end")
         ax.set_ylim(bottom=0)
         ax.set_ylabel("vaults")
-        ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        ax.yaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
         ax.set_title("Unsafe vaults: " + "; ".join(parts), fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
         _time_axis(ax)
@@ -359,7 +354,7 @@ def plot_gas(result: SimulationResult, path: Path) -> None:
                 )
         ax.set_yscale("log")
         ax.set_ylabel("gwei (log scale)")
-        ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        ax.yaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
         total = len(dropped)
         ax.set_title(
             "Gas market and the keepers' bids: "
@@ -374,7 +369,7 @@ def plot_gas(result: SimulationResult, path: Path) -> None:
 def plot_auctions(result: SimulationResult, path: Path) -> None:
     stable, coll = symbols(result)
     bars, takes = result_table(result, "bars"), result_table(result, "takes")
-    fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(10, 10.5))
+    fig, (top, middle, bottom) = pyplot().subplots(3, 1, figsize=(10, 10.5))
     try:
         t = as_datetimes(bars["time"])
         _tail(top, result, bars)
@@ -411,7 +406,7 @@ def plot_auctions(result: SimulationResult, path: Path) -> None:
         top.legend(loc="lower left", fontsize=8)
         _time_axis(top)
         middle.set_ylabel(f"bought [{coll}]" if coll else "bought")
-        middle.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        middle.yaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
         middle.set_ylim(bottom=0)
         _tail(middle, result, bars)
         if len(t):
@@ -420,11 +415,11 @@ def plot_auctions(result: SimulationResult, path: Path) -> None:
         bottom.set_xlabel("take price / market price")
         bottom.set_ylabel(f"collateral bought [{coll}]" if coll else "collateral bought")
         bottom.set_title("Clearing discount, weighted by collateral")
-        bottom.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        bottom.yaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
         fig.tight_layout()
         fig.savefig(path, dpi=110)
     finally:
-        plt.close(fig)
+        pyplot().close(fig)
 
 
 def plot_waterfall(result: SimulationResult, path: Path) -> None:
@@ -456,7 +451,7 @@ def plot_waterfall(result: SimulationResult, path: Path) -> None:
                 )
         else:
             _note(ax, "no bad debt", "xy")
-        ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        ax.yaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
         ax.set_ylabel(f"paid [{stable}]" if stable else "paid")
         ax.set_title(f"Who paid the realized bad debt ({format_amount(bad_debt, stable)})")
 
@@ -511,7 +506,7 @@ def plot_comparison(rows: list[dict[str, Any]], stable: str, path: Path) -> None
             ax.legend(loc="best")
         else:
             _note(ax, "no bad debt", "x")
-        ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        ax.xaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
         ax.set_xlabel(f"bad debt paid [{stable}]" if stable else "bad debt paid")
         ax.set_title("Who paid, per waterfall order")
 

@@ -18,11 +18,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -39,6 +34,7 @@ from offchain.report.documents import (
     to_html,
     to_markdown,
 )
+from offchain.report.mpl import pyplot, ticker
 from offchain.report.plots import COLORS
 from offchain.report.tables import LAYERS, LOSS_PARTS, format_amount
 from offchain.sim.scenario.timeline import period_phases
@@ -765,7 +761,7 @@ def _save(fig: Any, path: Path) -> None:
         fig.tight_layout()
         fig.savefig(path, dpi=100)
     finally:
-        plt.close(fig)
+        pyplot().close(fig)
 
 
 def _scenario_results(r: ReportInput, scenario: str) -> pd.DataFrame:
@@ -797,7 +793,7 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             # the grid names may hold a type's name (key@TYPE), any text: the file is numbered
             name = f"heatmap_{i}"
             pooled = len(dims) > 2
-            fig, ax = plt.subplots(figsize=(3.0 + 2.4 * len(cols_), 1.8 + 1.0 * len(rows_)))
+            fig, ax = pyplot().subplots(figsize=(3.0 + 2.4 * len(cols_), 1.8 + 1.0 * len(rows_)))
             # the scale starts at zero: a pale cell is a small figure, not the smallest
             top = float(np.nanmax(matrix)) if np.isfinite(matrix).any() else 0.0
             image = ax.imshow(matrix, cmap="Reds", aspect="auto", vmin=0, vmax=max(top, 1.0))
@@ -822,7 +818,7 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                 fontsize=10,
             )
             if top > 0:
-                fig.colorbar(image, ax=ax, format=mticker.StrMethodFormatter("{x:,.0f}"))
+                fig.colorbar(image, ax=ax, format=ticker().StrMethodFormatter("{x:,.0f}"))
             else:  # no scale to read: every cell is 0
                 ax.set_xlabel(f"{b.name} (every run of every cell: 0)")
             _save(fig, root / f"{name}.png")
@@ -875,7 +871,7 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             lines = -(-len(chunk) // columns)
             # one grid value per line of a subplot's title
             title_lines = max(1, len(names))
-            fig, axes = plt.subplots(
+            fig, axes = pyplot().subplots(
                 lines,
                 columns,
                 figsize=(3.6 * columns, (2.4 + 0.15 * title_lines) * lines),
@@ -898,10 +894,10 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                     ax.set_yticks([])
                 else:
                     ax.hist(x, bins=bins, color="tab:red", alpha=0.75)
-                    ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+                    ax.xaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
                     ax.set_ylabel("runs", fontsize=7)
-                    ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
-                    ax.xaxis.set_major_locator(mticker.MaxNLocator(4))
+                    ax.yaxis.set_major_locator(ticker().MaxNLocator(integer=True))
+                    ax.xaxis.set_major_locator(ticker().MaxNLocator(4))
                     ax.set_xlabel(f"{what} [{r.stable}]", fontsize=7)
                     ax.tick_params(labelsize=7)
                 if s.runs and x.any():
@@ -931,7 +927,7 @@ def _who_paid_plot(r: ReportInput, root: Path) -> list[tuple[str, str]]:
         if not stats:
             continue
         labels = [cell_label(names, s.values) for s in stats]
-        fig, ax = plt.subplots(figsize=(10, 1.5 + 0.35 * len(stats)))
+        fig, ax = pyplot().subplots(figsize=(10, 1.5 + 0.35 * len(stats)))
         left = np.zeros(len(stats))
         for layer in (*LAYERS, "uncovered"):
             key = f"paid_{layer}_mean" if layer != "uncovered" else "uncovered_mean"
@@ -943,7 +939,7 @@ def _who_paid_plot(r: ReportInput, root: Path) -> list[tuple[str, str]]:
         if left.any():
             ax.legend(loc="best", fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
-        ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        ax.xaxis.set_major_formatter(ticker().StrMethodFormatter("{x:,.0f}"))
         ax.set_xlabel(f"mean realized bad debt paid per run [{r.stable}]")
         ax.set_title(f"Who paid, per cell, {scenario}", fontsize=10)
         name = f"who_paid_{i}"
