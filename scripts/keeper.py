@@ -1,7 +1,6 @@
-"""`ape run keeper --role ROLE [--account dev:N | ALIAS] ...`: one long-running keeper bot
-(liquidator, taker, backstop operator or devnet price feeder) against the deployment recorded
-in deployments/<chain id>-<genesis>.json. See offchain/live/cli.py and docs/keepers.md."""
+"""`ape run keeper`: the command is scripts/_keeper.py, loaded when it runs. `ape run` executes
+every file here to list the commands (offchain/system/cli.py's DeferredCommand says why)."""
 
-from offchain.live.cli import cli
+from offchain.system.cli import DeferredCommand
 
-__all__ = ["cli"]
+cli = DeferredCommand(__file__)

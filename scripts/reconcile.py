@@ -1,7 +1,7 @@
-"""`ape run reconcile [--from-block N] [--every K]`: replay the devnet's transactions since the
-deployment in the off-chain model and report every difference, to the wei (0 expected), with
-the transactions replayed by kind. See offchain/live/reconcile.py and docs/keepers.md."""
+"""`ape run reconcile`: the command is scripts/_reconcile.py, loaded when it runs.
+`ape run` executes every file here to list the commands (offchain/system/cli.py's
+DeferredCommand says why)."""
 
-from offchain.live.reconcile import cli
+from offchain.system.cli import DeferredCommand
 
-__all__ = ["cli"]
+cli = DeferredCommand(__file__)

@@ -88,11 +88,13 @@ def vaults_at(system: System, t, owners: Sequence[str], collateral: int, debt: i
         system.tx(d.engine, "modify_vault", o, t.type_id, o, o, o, collateral, debt)
 
 
-def script_cli(script: str):
-    """The click command of `scripts/<script>.py`, loaded as a module of its own (the scripts
-    are Ape's `ape run` commands, not a package): for CliRunner."""
-    path = Path(__file__).resolve().parents[1] / "scripts" / f"{script}.py"
-    spec = importlib.util.spec_from_file_location(f"{script.replace('-', '_')}_script", path)
+def script_cli(script: str, name: str = "script"):
+    """The click command of `scripts/_<script>.py` (what `ape run <script>` runs; scripts/
+    <script>.py stands in for it: offchain/system/cli.py's DeferredCommand), loaded as a module
+    of its own, a fresh one each call (the scripts are not a package): for CliRunner, and for a
+    test that replaces a name in its globals (`name`: the module's, distinct per caller)."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"_{script}.py"
+    spec = importlib.util.spec_from_file_location(f"{script.replace('-', '_')}_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

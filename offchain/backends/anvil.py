@@ -165,10 +165,11 @@ class ForkAnvil(Anvil):
 
 
 def keep_ape_anvil_history_in_memory(states: int = 1_000) -> None:
-    """Start ape-foundry's Anvil (tests, `ape run bench`) with `--prune-history`: ape-foundry
-    builds the command line itself and has no setting for it, and without it every test run left
-    up to gigabytes of state files in ~/.foundry/anvil/tmp (see `Anvil`). Snapshots and reverts,
-    which Ape's test isolation uses, keep their own copy of the state and are unaffected."""
+    """Start ape-foundry's Anvil (tests, `ape run bench`, `ape run deploy`) with
+    `--prune-history`: ape-foundry builds the command line itself and has no setting for it, and
+    without it every test run left up to gigabytes of state files in ~/.foundry/anvil/tmp (see
+    `Anvil`). Snapshots and reverts, which Ape's test isolation uses, keep their own copy of the
+    state and are unaffected."""
     from ape_foundry.provider import FoundryProvider
 
     original = FoundryProvider.build_command

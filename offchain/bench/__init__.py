@@ -1,1 +1,1 @@
-"""`ape run bench`'s measurements (figures.py); the command line is scripts/bench.py."""
+"""`ape run bench`'s measurements (figures.py); the command line is scripts/_bench.py."""

@@ -1,4 +1,4 @@
-"""The figures `ape run bench` measures (scripts/bench.py is its command line): gas per
+"""The figures `ape run bench` measures (scripts/_bench.py is its command line): gas per
 transaction, the differential fuzz's throughput and the committed campaign and mutation records,
 the crash replay's times (chain and model) and its scale at 1k-100k vaults, a live liquidator's
 reaction, idle devnets' cost, the replay on Anvil against Hardhat, and sweep throughput; and the

@@ -1,5 +1,5 @@
 """A queued proposal run on a fork of the devnet, the devnet untouched (`ape run govern rehearse
-ID`, scripts/govern.py; docs/governance.md). The crash days that follow it on the live book are
+ID`, scripts/_govern.py; docs/governance.md). The crash days that follow it on the live book are
 offchain/report/rehearsal.py's.
 
 1. A private Anvil takes the devnet at its head (offchain/backends/anvil.py): an Anvil devnet

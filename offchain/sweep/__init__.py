@@ -9,5 +9,5 @@ store.py     the output directory: the sweep's identity, one file per finished r
 stats.py     per cell: mean, VaR, expected shortfall with bootstrap intervals; the best cell
 verify.py    sampled runs again on a private Anvil, reconciled with the model
 report.py    summary.md, summary.html and the plots
-runner.py    all of it in order (`ape run sweep`, scripts/sweep.py, is a thin CLI over it)
+runner.py    all of it in order (`ape run sweep`, scripts/_sweep.py, is a thin CLI over it)
 """

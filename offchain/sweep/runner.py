@@ -1,6 +1,6 @@
 """A sweep from its validated plan to its report: the runs not yet finished on the executor, each
 written as it arrives; then the results, the figures per cell, the sampled runs re-checked on
-chain, and the report (`ape run sweep`, scripts/sweep.py, is a thin CLI over `run_sweep`)."""
+chain, and the report (`ape run sweep`, scripts/_sweep.py, is a thin CLI over `run_sweep`)."""
 
 from __future__ import annotations
 

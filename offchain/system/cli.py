@@ -4,6 +4,7 @@ anything, so a refusal leaves nothing half-written."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import sys
@@ -284,3 +285,61 @@ def vaults_option(in_sweep: bool = False) -> Callable[[Callable[..., Any]], Call
             else "(overrides its counts)."
         ),
     )
+
+
+class DeferredCommand(click.Command):
+    """`cli = DeferredCommand(__file__)` in scripts/NAME.py: the command of scripts/_NAME.py, loaded
+    only when it is run or its help is asked for. `ape run NAME` executes every file in scripts/
+    to list their commands before it runs the one asked for, so while the commands themselves
+    lay there each run paid for the imports of all of them (pandas, web3, ape-foundry's provider,
+    the report and fuzz modules: ~4 s of CPU, the suite starts some 200). Everything click asks
+    of a command goes to the one loaded; an option Ape added to this stand-in (its
+    `--verbosity`) is added to it first."""
+
+    def __init__(self, stub: str) -> None:
+        path = Path(stub)
+        super().__init__(path.stem)
+        self.source = path.with_name(f"_{path.name}")
+        self._loaded: click.Command | None = None
+
+    def loaded(self) -> click.Command:
+        """The command of scripts/_NAME.py (executed once, under a module name of its own)."""
+        if self._loaded is None:
+            name = "backstop_script_" + self.source.stem.lstrip("_").replace("-", "_")
+            spec = importlib.util.spec_from_file_location(name, self.source)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"{self.source}: not a Python file")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            command: click.Command = module.cli
+            known = {p.name for p in command.params}
+            command.params.extend(p for p in self.params if p.name not in known)
+            command.name = self.name
+            self._loaded = command
+        return self._loaded
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        # the context's command is the loaded one: click then invokes that one
+        return self.loaded().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self.loaded().invoke(ctx)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        return self.loaded().main(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return self.loaded().parse_args(ctx, args)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        return self.loaded().get_params(ctx)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.loaded().get_short_help_str(limit)
+
+    def get_help(self, ctx: click.Context) -> str:
+        return self.loaded().get_help(ctx)
+
+    def get_usage(self, ctx: click.Context) -> str:
+        return self.loaded().get_usage(ctx)

@@ -1,4 +1,4 @@
-"""A fuzz campaign on every core (`make fuzz`, scripts/fuzz.py): the differential machines on revm
+"""A fuzz campaign on every core (`make fuzz`, scripts/_fuzz.py): the differential machines on revm
 in several processes, each running batches of examples with its own deterministic seeds, until the
 campaign has checked the steps asked for (or its time is up); one record of what was checked and
 what failed, bench/fuzz-campaign.json.
@@ -482,12 +482,12 @@ def continued(old: CampaignRecord, new: CampaignRecord) -> CampaignRecord:
 
 # what the fuzz runs: a resumed campaign must run the same (`code_digest`)
 DIGEST_PACKAGES = ("vyper", "snekmate", "hypothesis", "pyrevm", "eth-abi", "eth-ape", "ape-vyper")
-_DIGEST_FILES = (("contracts", "*.vy*"), ("offchain", "*"), ("scripts", "fuzz.py"))
+_DIGEST_FILES = (("contracts", "*.vy*"), ("offchain", "*"), ("scripts", "_fuzz.py"))
 
 
 def code_digest(root: Path = ROOT) -> str:
     """A digest of the code a campaign runs: the contracts' sources, every file under offchain/
-    (the model, the machines and their checks), scripts/fuzz.py, ape-config.yaml (the compiler's
+    (the model, the machines and their checks), scripts/_fuzz.py, ape-config.yaml (the compiler's
     settings), Python's version and the versions of the packages that compile, run and draw."""
     h = hashlib.sha256()
     h.update(f"python {sys.version}\n".encode())

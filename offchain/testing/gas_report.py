@@ -1,4 +1,4 @@
-"""The gas gate and the gas breakdown (`ape run gas`, scripts/gas.py).
+"""The gas gate and the gas breakdown (`ape run gas`, scripts/_gas.py).
 
 The gate: every benchmarked transaction's gas (offchain/testing/gas_scenarios.py), measured on revm
 with a node's exact count (tests/backends/test_revm_backend.py checks it equals Anvil's), against

@@ -1,4 +1,4 @@
-"""The benchmark's transactions (`make bench`, scripts/bench.py): the gas of each kind of
+"""The benchmark's transactions (`make bench`, scripts/_bench.py): the gas of each kind of
 transaction, measured on a fresh deployment in lockstep with the model, on any EVM backend (Anvil,
 or revm with `exact_gas`: tests/backends/test_revm_backend.py checks that both count the same)."""
 

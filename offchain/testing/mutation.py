@@ -1,5 +1,5 @@
 """Mutation testing: planted bugs, applied identically to a contract and its twin, that the tests
-must catch (`ape run mutate`, scripts/mutate.py; the list is offchain/testing/mutants.toml).
+must catch (`ape run mutate`, scripts/_mutate.py; the list is offchain/testing/mutants.toml).
 
 A mutant is a small bug written as exact text replacements (`Edit`: a file, a text that must occur
 exactly once in it, its replacement) in one or more contracts (contracts/**.vy) and their twins

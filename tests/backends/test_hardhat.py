@@ -34,7 +34,7 @@ def hardhat(artifacts) -> Iterator[ChainBackend]:
 
 
 def test_gas__every_benchmark_transaction__equals_anvils(artifacts, hardhat):
-    """scripts/bench.py's transactions on Hardhat and on revm with exact gas (which
+    """scripts/_bench.py's transactions on Hardhat and on revm with exact gas (which
     tests/backends/test_revm_backend.py proves equal to Anvil's): every figure the same. A figure
     that differed would be named here, not hidden."""
     roles = list(ANVIL_ACCOUNTS)

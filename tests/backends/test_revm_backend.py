@@ -24,7 +24,7 @@ def evm(artifacts) -> RevmBackend:
 
 
 def test_gas__every_benchmark_transaction__equals_anvils(artifacts):
-    """The same deployment and transactions (scripts/bench.py's) on a fresh Anvil and on revm
+    """The same deployment and transactions (scripts/_bench.py's) on a fresh Anvil and on revm
     with exact gas, from the same genesis: every figure is the same, to the unit."""
     roles = list(ANVIL_ACCOUNTS)
     on_revm = all_gas_figures(

@@ -631,7 +631,7 @@ _DIGESTED = (
     "offchain/m.py",
     "offchain/x.toml",
     "offchain/live/y.js",
-    "scripts/fuzz.py",
+    "scripts/_fuzz.py",
     "ape-config.yaml",
 )
 
@@ -642,7 +642,7 @@ def test_code_digest__changes_with_any_contract_offchain_or_fuzz_script_file(tmp
         (tmp_path / name).write_text("x")
     before = code_digest(tmp_path)
     assert code_digest(tmp_path) == before
-    for name in ("docs/notes.md", "scripts/simulate.py", "bench/results.json"):
+    for name in ("docs/notes.md", "scripts/_simulate.py", "bench/results.json"):
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text("not what the fuzz runs")
     assert code_digest(tmp_path) == before

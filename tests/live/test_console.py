@@ -129,7 +129,7 @@ def test_ape_console__a_devnet_on_another_port__by_its_url(devnet):
 def test_devnet_hint__another_port_or_records__each_command_with_its_rpc(tmp_path):
     """`make devnet`'s "next, in other terminals" dropped --rpc for a devnet on another port:
     the commands it printed looked for a node on 8545 (issue 65)."""
-    spec = importlib.util.spec_from_file_location("devnet_script", ROOT / "scripts" / "devnet.py")
+    spec = importlib.util.spec_from_file_location("devnet_script", ROOT / "scripts" / "_devnet.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -1,4 +1,4 @@
-"""The crash replay end to end (offchain/sim/run/driver.py, scripts/simulate.py): Black Thursday
+"""The crash replay end to end (offchain/sim/run/driver.py, scripts/_simulate.py): Black Thursday
 with 50 vaults on a private Anvil and in the model, reconciled to zero differences, with concrete
 outcomes; and every kind of bad input to `ape run simulate` rejected with one line, exit status 2
 and nothing written.

@@ -1,4 +1,4 @@
-"""`ape run sweep` end to end (scripts/sweep.py over offchain/sweep): real model runs on a process
+"""`ape run sweep` end to end (scripts/_sweep.py over offchain/sweep): real model runs on a process
 pool, a Dask LocalCluster and a Dask scheduler with two workers started here, the same bytes from
 each; a sweep killed mid-way resumes where it stopped; a failing run is recorded and the sweep
 goes on; sampled runs re-run on a private Anvil reconcile with 0 differences and give the sweep's

@@ -1,4 +1,4 @@
-"""`make bench`'s figures module (offchain/bench/figures.py, the logic scripts/bench.py calls):
+"""`make bench`'s figures module (offchain/bench/figures.py, the logic scripts/_bench.py calls):
 how results are merged and written, what the committed records contribute, and one scale run
 end to end in a process of its own (the heavier groups run in `make bench` itself)."""
 

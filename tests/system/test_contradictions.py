@@ -7,26 +7,20 @@ results)."""
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import script_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = (ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml").read_text()
 
 
 def _cli(script: str):
-    spec = importlib.util.spec_from_file_location(
-        f"{script.replace('-', '_')}_contradictions", ROOT / "scripts" / f"{script}.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli(script, "contradictions")
 
 
 def _never(*args, **kwargs):

@@ -11,7 +11,6 @@ a finished sweep."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import script_cli
 
 from offchain.report.documents import ReportError, publish
 from offchain.system.outputs import (
@@ -34,13 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(script: str):
-    spec = importlib.util.spec_from_file_location(
-        f"{script.replace('-', '_')}_nothing_deleted", ROOT / "scripts" / f"{script}.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli(script, "nothing_deleted")
 
 
 def snapshot(root: Path) -> dict[str, str]:

@@ -5,23 +5,17 @@ now one line, exit status 2, the run never started, nothing written."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import script_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(script: str):
-    spec = importlib.util.spec_from_file_location(
-        f"{script.replace('-', '_')}_script", ROOT / "scripts" / f"{script}.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli(script, "script")
 
 
 def _never(*args, **kwargs):

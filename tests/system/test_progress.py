@@ -68,7 +68,7 @@ def test_hooks__without_a_reporter__the_call_as_it_is():
 def test_replay__counted_with_its_bars_through_the_hook():
     """A replay (the runs `ape run history`'s Backstop side and compare-waterfalls make) is one
     line in a pipe, its bars counted: the hook on replay(). (The history command counts its own
-    runs, the flip and clip days included, through write()'s progress: scripts/history.py.)"""
+    runs, the flip and clip days included, through write()'s progress: scripts/_history.py.)"""
     scenario = load_scenario("black-thursday-2020", vaults=20)
     out = io.StringIO()
     seen = []
