@@ -311,7 +311,11 @@ class DeferredCommand(click.Command):
                 raise ImportError(f"{self.source}: not a Python file")
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
-            spec.loader.exec_module(module)
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]  # (loaded again, whole, if asked again)
+                raise
             command: click.Command = module.cli
             known = {p.name for p in command.params}
             command.params.extend(p for p in self.params if p.name not in known)
