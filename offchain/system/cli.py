@@ -4,6 +4,8 @@ anything, so a refusal leaves nothing half-written."""
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import math
 import os
@@ -287,6 +289,48 @@ def vaults_option(in_sweep: bool = False) -> Callable[[Callable[..., Any]], Call
     )
 
 
+_APE_ANVIL = "ape_foundry.provider"
+
+
+def _prune_ape_anvil() -> None:
+    from offchain.backends.anvil import keep_ape_anvil_history_in_memory
+
+    keep_ape_anvil_history_in_memory()
+
+
+class _PruneWhenImported(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: when ape-foundry's provider module is first imported, hands its
+    spec over with the module's execution followed by `_prune_ape_anvil`, then leaves."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != _APE_ANVIL:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            run(module)
+            _prune_ape_anvil()
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def prune_ape_anvil_history() -> None:
+    """Every `ape run` command's ape-foundry Anvil started with its history pruned (offchain/
+    backends/anvil.py's keep_ape_anvil_history_in_memory), without importing ape-foundry's
+    provider (~1 s of CPU) in a command that never starts that Anvil: applied when the module
+    is first imported (Ape imports it to connect: a command's default network, or the console
+    `ape run -I` opens after a failure), at once if it already is."""
+    if _APE_ANVIL in sys.modules:
+        _prune_ape_anvil()
+    elif not any(isinstance(finder, _PruneWhenImported) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PruneWhenImported())
+
+
 class DeferredCommand(click.Command):
     """`cli = DeferredCommand(__file__)` in scripts/NAME.py: the command of scripts/_NAME.py, loaded
     only when it is run or its help is asked for. `ape run NAME` executes every file in scripts/
@@ -299,6 +343,7 @@ class DeferredCommand(click.Command):
     def __init__(self, stub: str) -> None:
         path = Path(stub)
         super().__init__(path.stem)
+        prune_ape_anvil_history()  # (every command's; bench's and deploy's module did it)
         self.source = path.with_name(f"_{path.name}")
         self._loaded: click.Command | None = None
 

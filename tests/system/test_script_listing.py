@@ -31,6 +31,9 @@ print(",".join(sorted(commands)))
 print(ManagerAccessMixin.__dict__["local_project"]._cache is None)
 print(",".join(m for m in {HEAVY!r} if m in sys.modules))
 print(",".join(m for m in sys.modules if m.startswith("backstop_script_")))
+# ape-foundry's Anvil, once its provider is imported (Ape's connection), prunes its history
+from ape_foundry.provider import FoundryProvider
+print(getattr(FoundryProvider.build_command, "prunes_history", False))
 # each command loaded: the click command of its scripts/_NAME.py, with the option Ape added
 for name, command in sorted(commands.items()):
     loaded = command.loaded()
@@ -46,12 +49,13 @@ def test_listing_the_scripts__every_one_found__none_of_their_modules_imported():
     stems = sorted(p.stem for p in (ROOT / "scripts").glob("*.py") if not p.stem.startswith("_"))
     assert sorted(p.stem for p in (ROOT / "scripts").glob("_*.py")) == [f"_{s}" for s in stems]
     lines = out.stdout.splitlines()
-    names, unloaded, heavy, commands = lines[:4]
+    names, unloaded, heavy, commands, pruned = lines[:5]
     assert names.split(",") == stems
     assert unloaded == "True", "a script loads the project at its top level"
     assert heavy == "", f"listing the scripts imported {heavy}"
     assert commands == "", f"listing the scripts loaded {commands}"
-    for stem, line in zip(stems, lines[4:], strict=True):
+    assert pruned == "True", "ape-foundry's Anvil would keep its history on disk"
+    for stem, line in zip(stems, lines[5:], strict=True):
         name, loaded_name, verbosity = line.split()
         assert (name, loaded_name, verbosity) == (stem, stem, "True")
 
