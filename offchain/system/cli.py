@@ -392,3 +392,9 @@ class DeferredCommand(click.Command):
 
     def get_usage(self, ctx: click.Context) -> str:
         return self.loaded().get_usage(ctx)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.loaded().format_help(ctx, formatter)
+
+    def to_info_dict(self, ctx: click.Context) -> dict[str, Any]:
+        return self.loaded().to_info_dict(ctx)

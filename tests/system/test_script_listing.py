@@ -76,6 +76,7 @@ def test_deferred_command__click_reaches_the_loaded_command(tmp_path):
     stub.params.append(click.Option(["--loud"], is_flag=True, expose_value=False))
     assert stub.name == "greet"
     assert stub.get_short_help_str() == "Say hello."
+    assert stub.to_info_dict(click.Context(stub))["help"] == "Say hello."
     runner = CliRunner()
     assert runner.invoke(stub, ["--who", "7"]).output == "hello 7\n"
     assert "--loud" in runner.invoke(stub, ["--help"]).output
