@@ -263,11 +263,39 @@ class ModelReader:
         return self.many([(address, fn, args)])[0]
 
     def many(self, calls: Iterable[tuple[str, str, tuple]]) -> list[Any]:
-        """The values of `(address, getter, args)` calls, in order."""
+        """The values of `(address, getter, args)` calls, in order. A run of `status` reads of
+        one auction is answered by its `statuses` (model/dutch_auction.py: the same values, at
+        once): a keeper reads every running auction's status each round."""
         getters, out = self._getters, []
+        run_address, run_ids = "", []
         for address, fn, args in calls:
+            if fn == "status":
+                if address != run_address:
+                    if run_ids:
+                        out += self._statuses(run_address, run_ids)
+                    run_address, run_ids = address, []
+                run_ids.append(args[0])
+                continue
+            if run_ids:
+                out += self._statuses(run_address, run_ids)
+                run_address, run_ids = "", []
             getter = getters.get((address, fn))
             if getter is None:
                 getter = getters[(address, fn)] = model_getter(self.model, address, fn)
             out.append(getter(args))
+        if run_ids:
+            out += self._statuses(run_address, run_ids)
         return out
+
+    def _statuses(self, address: str, ids: list[int]) -> list[Any]:
+        """`status(i)` of the contract at `address` for each of `ids`: its `statuses` where it
+        has one, else one read each."""
+        batch = getattr(self.model.contract(address), "statuses", None)
+        if batch is not None:
+            return batch(ids)
+        getter = self._getters.get((address, "status"))
+        if getter is None:
+            getter = self._getters[(address, "status")] = model_getter(
+                self.model, address, "status"
+            )
+        return [getter((i,)) for i in ids]

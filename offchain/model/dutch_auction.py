@@ -455,20 +455,24 @@ class DutchAuction(Authorized):
         ids: list[int] = []
         if first_slot >= MAX_ACTIVE:
             return ids
+        free, generations = self.free, self.generations
         for w in range(first_slot >> 8, self.opened_words):
-            running = ~self.free[w] & MAX_UINT256
+            running = ~free[w] & MAX_UINT256
             if w == first_slot >> 8:
                 # the slots below first_slot are not listed
                 running &= MAX_UINT256 << (first_slot & 255)
-            while running:
-                # the lowest running slot of the word, then the next (the contract walks every bit
-                # up to the highest: the same ids, in the same order)
-                low = running & -running
-                running ^= low
-                if len(ids) == PAGE:
-                    return ids
-                slot = w << 8 | (low.bit_length() - 1)
-                ids.append((self.generations[slot] << SLOT_BITS | slot) + 1)
+            if not running:
+                continue
+            # the word's running slots, lowest first (the contract walks every bit up to the
+            # highest: the same ids, in the same order): bin() read backwards, bit 0 first
+            base = w << 8
+            ids += [
+                (generations[base | i] << SLOT_BITS | base | i) + 1
+                for i, bit in enumerate(bin(running)[:1:-1])
+                if bit == "1"
+            ]
+            if len(ids) >= PAGE:
+                return ids[:PAGE]
         return ids
 
     @property
@@ -505,6 +509,38 @@ class DutchAuction(Authorized):
             self.curve, auction.top, u256(self.env.timestamp - auction.started)
         )  # _price
         return self._needs_reset_at(auction, price), price, auction.lot, auction.debt
+
+    def statuses(self, auction_ids: Sequence[int]) -> list[tuple[bool, int, int, int]]:
+        """[status(i) for i in auction_ids], computed at once (the model's reader answers a
+        batch of `status` reads with it: backends/model.py, ModelReader). Not a contract
+        function. An auction's reset flag and price are functions of its top, its start and
+        the block's time alone, and the auctions a keeper liquidated together share the first
+        two, so each pair is priced once a batch."""
+        now = self.env.timestamp
+        curve, max_duration, max_drop = self.curve, self.max_duration, self.max_drop
+        price_at, auctions = price_curves.price, self.auctions
+        priced: dict[tuple[int, int], tuple[bool, int]] = {}
+        out: list[tuple[bool, int, int, int]] = []
+        append = out.append
+        for auction_id in auction_ids:
+            auction = auctions[auction_id]
+            if auction.owner == ZERO_ADDRESS:
+                append((False, 0, 0, 0))
+                continue
+            key = (auction.top, auction.started)
+            got = priced.get(key)
+            if got is None:
+                top, started = key
+                price = price_at(curve, top, u256(now - started))
+                # _needs_reset_at, written out
+                reset = (
+                    now - started > max_duration
+                    or u256(price * RAY) // top < max_drop
+                    or price == 0
+                )
+                got = priced[key] = (reset, price)
+            append((got[0], got[1], auction.lot, auction.debt))
+        return out
 
     # ------------------------------------------------------------ internal
 

@@ -247,8 +247,13 @@ class Sending:
                 )
             return landing_times[n]
 
+        # most auctions' takes have no drops: the same landing time
+        when_undropped = landing_time(0)
+        if when_undropped is None and not dropped:
+            return None  # no take of the actor's is judged late
+
         def late(auction_id: int) -> bool:
-            when = landing_time(dropped.get(auction_id, 0))
+            when = landing_time(dropped[auction_id]) if auction_id in dropped else when_undropped
             if when is None:
                 return False
             first = reset_time(auction_id)
