@@ -636,7 +636,13 @@ MARKET_NOTE = (
     "one read a type and round), the transactions each ran (to the data's end), the last "
     "pair's wall seconds (_s), peak resident memory, insolvency per unit of starting debt "
     "(its median and worst over the oracle's phases: phases_note); undrained (no headline "
-    "drain: the market's cost alone, the end-of-run mark)"
+    "drain: the market's cost alone, the end-of-run mark). At 100k, in the same turns: "
+    "open_unblocked (the open market with the day's block space taken away: the venue, the "
+    "flash route and the lineup alone) and closed_blocked (the closed market keeping the "
+    "day's block space, which closing the market drops): their CPU seconds (median), "
+    "transactions, auction views and auctions open at the end (the last), and the median of "
+    "the pairs' ratios open_unblocked_over_closed (the market without the block space) and "
+    "open_over_closed_blocked (the market at the same block space)"
 )
 
 
@@ -651,13 +657,21 @@ def market_figures(pairs: int = MARKET_PAIRS) -> tuple[dict[str, float], dict[st
     spreads: dict[str, Any] = {}
     for vaults in (SCALE_VAULTS[0], SCALE_VAULTS[-1]):
         label = f"{vaults // 1000}k"
-        runs = [
-            (
-                timed_run(OPEN_SCENARIO, vaults, "fixed", "undrained"),
-                timed_run(OPEN_SCENARIO, vaults, "closed", "undrained"),
+        runs, split = [], []
+        for _ in range(pairs):
+            runs.append(
+                (
+                    timed_run(OPEN_SCENARIO, vaults, "fixed", "undrained"),
+                    timed_run(OPEN_SCENARIO, vaults, "closed", "undrained"),
+                )
             )
-            for _ in range(pairs)
-        ]
+            if vaults == SCALE_VAULTS[-1]:  # the block space's part (below), in the same turn
+                split.append(
+                    (
+                        timed_run(OPEN_SCENARIO, vaults, "fixed", "undrained", "unblocked"),
+                        timed_run(OPEN_SCENARIO, vaults, "closed", "undrained", "blocked"),
+                    )
+                )
         opened, closed = runs[-1]
         figures[f"market.open_{label}_s"] = opened["s"]
         figures[f"market.closed_{label}_s"] = closed["s"]
@@ -679,6 +693,27 @@ def market_figures(pairs: int = MARKET_PAIRS) -> tuple[dict[str, float], dict[st
                     for o, c in runs
                 ),
                 3,
+            )
+        # what the cost owes to the block space: the open market without it (the venue, the
+        # flash route and the lineup alone) against the closed, and the open against the closed
+        # with the same block space (closing the market drops it with the open market's keys)
+        for (unblocked, blocked), (o, c) in zip(split, runs):
+            unblocked["over_closed"] = unblocked["cpu_s"] / c["cpu_s"]
+            blocked["open_over"] = o["cpu_s"] / blocked["cpu_s"]
+        if split:
+            for name, column in (("open_unblocked", 0), ("closed_blocked", 1)):
+                made = [pair[column] for pair in split]
+                figures[f"market.{name}_{label}_cpu_s"] = statistics.median(
+                    m["cpu_s"] for m in made
+                )
+                figures[f"market.{name}_{label}_transactions"] = made[-1]["transactions"]
+                figures[f"market.{name}_{label}_auction_views"] = made[-1]["auction_views"]
+                figures[f"market.{name}_{label}_open_auctions"] = made[-1]["open_auctions"]
+            figures[f"market.open_unblocked_over_closed_{label}"] = round(
+                statistics.median(u["over_closed"] for u, _ in split), 3
+            )
+            figures[f"market.open_over_closed_blocked_{label}"] = round(
+                statistics.median(b["open_over"] for _, b in split), 3
             )
         figures[f"market.open_{label}_peak_mib"] = opened["peak_mib"]
         figures[f"market.closed_{label}_peak_mib"] = closed["peak_mib"]

@@ -862,9 +862,42 @@ def test_unevenly_spaced_bars__refused_naming_the_line_and_the_gap(tmp_path):
     assert len(load_scenario(str(path)).market.prices) == 10
 
 
+def test_timed_scenario__unblocked_and_closed_blocked__the_day_file_without_and_with_block_keys(
+    tmp_path,
+):
+    """timing's "unblocked" is the built-in's file without its block space keys; "closed
+    blocked" is the file with the open market's other keys taken out and the block space kept
+    (closing the market alone drops both): the same market, field by field."""
+    from offchain.sim.run.timing import timed_scenario
+
+    text = (ROOT / "offchain/sim/scenarios/black-thursday-2020.toml").read_text()
+    lines = text.splitlines(keepends=True)
+    block = ("block_gas_limit", "block_time", "competing_gas_share")
+    venue = ("outside", "venue_share", "resale_delay", "stable_price")
+    unblocked, closed = tmp_path / "unblocked.toml", tmp_path / "closed.toml"
+    unblocked.write_text("".join(x for x in lines if not x.startswith(block)))
+    closed_lines = [x for x in lines if not x.startswith(venue)]
+    at = closed_lines.index("[market]\n") + 1
+    closed.write_text("".join(closed_lines[:at] + ['outside = "closed"\n'] + closed_lines[at:]))
+    for options, path in (
+        (["fixed", "undrained", "unblocked"], unblocked),
+        (["closed", "undrained", "blocked"], closed),
+    ):
+        timed = timed_scenario("black-thursday-2020", 10_000, options, {})
+        market = {"drain_horizon": 0} | (
+            {"depth_with_vaults": "fixed"} if "fixed" in options else {}
+        )
+        by_file = load_scenario(str(path), vaults=10_000, overrides={"market": market})
+        assert timed.market == by_file.market, options
+    assert timed.market.blockspace is not None and timed.market.outside == "closed"
+    plain = timed_scenario("black-thursday-2020", 10_000, ["fixed", "unblocked"], {})
+    assert plain.market.blockspace is None and plain.market.outside == "open"
+
+
 def test_timing_command__bad_input__one_line_exit_2():
     """`python -m offchain.sim.run.timing` (what `make bench` runs per population size): a scenario
-    that does not exist or a count out of range is one line and exit status 2."""
+    that does not exist, a count out of range or options that do not go together is one line
+    and exit status 2."""
     import subprocess
     import sys
 
@@ -872,6 +905,10 @@ def test_timing_command__bad_input__one_line_exit_2():
         (["no-such-scenario", "10"], "timing: "),
         (["black-thursday-2020", str(MAX_VAULTS + 1)], "timing: --vaults: must be an integer"),
         (["black-thursday-2020"], "usage: python -m offchain.sim.run.timing SCENARIO VAULTS"),
+        # the closed market's block space kept: only with the market closed; and not both ways
+        (["black-thursday-2020", "10", "blocked"], "usage: python -m offchain.sim.run.timing"),
+        (["black-thursday-2020", "10", "fixed", "blocked"], "usage: python -m offchain"),
+        (["black-thursday-2020", "10", "closed", "blocked", "unblocked"], "usage: python -m"),
     ):
         out = subprocess.run(
             [sys.executable, "-m", "offchain.sim.run.timing", *args],

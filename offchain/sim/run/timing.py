@@ -13,6 +13,10 @@ argument is the scenario's `market.depth_with_vaults` (default: the scenario's, 
 "closed": the depth fixed and the market closed (`market.outside = "closed"`: the lab before the
 open market, docs/market.md), to time the open market against it. "undrained": no headline
 drain (`market.drain_horizon = 0`): the headline is the end-of-run mark (sim/run/drain.py).
+"unblocked": the day's block space taken away (blocks without limit: `market.block_gas_limit`
+0), "blocked": with "closed", the closed market keeps the scenario's block space (closing the
+market drops it with the open market's other keys): what the open market's cost owes to the
+venue and its lineup, and what to the block space (make bench's `market.*` figures).
 `--phase P` runs the oracle's phase P [s] instead of the scenario's; the line says the run's
 phase, every phase of the oracle's period on the scenario's bars and whether its path is
 synthetic (make bench's figures over the phases, offchain/bench/figures.py). `--set
@@ -30,6 +34,11 @@ import resource
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from offchain.sim.scenario.types import Scenario
 
 
 def _peak_kib() -> int:
@@ -71,40 +80,32 @@ def main(argv: list[str]) -> int:
         phase, argv = argv[-1], argv[:-2]
     options = argv[2:]
     depths = [x for x in options if x in ("fixed", "scaled", "closed")]
+    known = ("fixed", "scaled", "closed", "undrained", "unblocked", "blocked")
     if (
         len(argv) < 2
         or not argv[1].isdigit()
         or len(depths) > 1
-        or any(x not in ("fixed", "scaled", "closed", "undrained") for x in options)
+        or any(x not in known for x in options)
         or len(set(options)) != len(options)
+        or ("blocked" in options and depths != ["closed"])
+        or ("unblocked" in options and "blocked" in options)
         or (phase is not None and not phase.isdigit())
         or sets is None
     ):
         print(
             "usage: python -m offchain.sim.run.timing SCENARIO VAULTS [fixed|scaled|closed] "
-            "[undrained] [--set TABLE.KEY=VALUE ...] [--phase P]",
+            "[undrained] [unblocked | closed blocked] [--set TABLE.KEY=VALUE ...] [--phase P]",
             file=sys.stderr,
         )
         return 2
     from offchain.model.fixed_point import RAD
     from offchain.sim.run.driver import simulate
-    from offchain.sim.scenario.load import ScenarioError, load_scenario, with_phase
+    from offchain.sim.scenario.load import ScenarioError, with_phase
     from offchain.sim.scenario.timeline import oracle_phase, period_phases
 
     assert sets is not None
     try:
-        market: dict[str, object] = dict(sets.pop("market", {}))
-        if depths == ["closed"]:
-            market["outside"] = "closed"
-        elif depths:
-            market["depth_with_vaults"] = depths[0]
-        if "undrained" in options:
-            market["drain_horizon"] = 0
-        overrides: dict[str, Mapping[str, object]] = {
-            **sets,
-            **({"market": market} if market else {}),
-        }
-        scenario = load_scenario(argv[0], vaults=int(argv[1]), overrides=overrides or None)
+        scenario = timed_scenario(argv[0], int(argv[1]), options, sets)
         if phase is not None:
             scenario = with_phase(scenario, int(phase), "--phase")
     except (ScenarioError, ValueError) as exc:  # ValueError: --set of a table none has
@@ -175,6 +176,41 @@ def main(argv: list[str]) -> int:
         )
     )
     return 0
+
+
+def timed_scenario(
+    name: str, vaults: int, options: list[str], sets: dict[str, dict[str, str]]
+) -> Scenario:
+    """The scenario a timed run runs: `name` at `vaults`, with timing's `options` (the depth or
+    "closed", "undrained", "unblocked", "blocked": the module docstring) and `sets` (load_scenario's
+    overrides). ScenarioError or ValueError (a --set of a table none has) where it cannot be."""
+    from offchain.sim.scenario.load import load_scenario
+
+    market: dict[str, object] = dict(sets.get("market", {}))
+    rest = {table: keys for table, keys in sets.items() if table != "market"}
+    depths = [x for x in options if x in ("fixed", "scaled", "closed")]
+    if depths == ["closed"]:
+        market["outside"] = "closed"
+    elif depths:
+        market["depth_with_vaults"] = depths[0]
+    if "undrained" in options:
+        market["drain_horizon"] = 0
+    overrides: dict[str, Mapping[str, object]] = {**rest, **({"market": market} if market else {})}
+    scenario = load_scenario(name, vaults=vaults, overrides=overrides or None)
+    if "unblocked" in options:
+        scenario = replace(
+            scenario, market=replace(scenario.market, block_gas_limit=0, blockspace=None)
+        )
+    elif "blocked" in options:  # the block space the scenario has with its market open
+        opened = {key: value for key, value in market.items() if key != "outside"}
+        day = load_scenario(name, vaults=vaults, overrides={**rest, "market": opened}).market
+        scenario = replace(
+            scenario,
+            market=replace(
+                scenario.market, block_gas_limit=day.block_gas_limit, blockspace=day.blockspace
+            ),
+        )
+    return scenario
 
 
 if __name__ == "__main__":
