@@ -73,21 +73,28 @@ def test_timed_run__one_model_run_in_its_own_process__its_headline_counts():
 def test_auction_views__every_status_the_takers_read__counted(monkeypatch, drain):
     """`auction_views` (make bench's market pairs divide their CPU by it): the running auctions
     whose status a taker read, one a type and round each, the headline drain's rounds too;
-    counted here at the model's own `DutchAuction.status`, which only the takers' round read
-    calls, in a two-type run whose book is still open at the data's end."""
+    counted here at the model's own `DutchAuction.status` and `statuses` (the model's reader
+    answers a run of status reads with it: one count an auction), which only the takers' round
+    read calls, in a two-type run whose book is still open at the data's end."""
     from offchain.model.dutch_auction import DutchAuction
     from offchain.sim.run.driver import simulate
     from offchain.sim.scenario.load import load_scenario
 
     calls = 0
-    status = DutchAuction.status
+    status, statuses = DutchAuction.status, DutchAuction.statuses
 
     def counted(self, auction_id):
         nonlocal calls
         calls += 1
         return status(self, auction_id)
 
+    def counted_all(self, auction_ids):
+        nonlocal calls
+        calls += len(auction_ids)
+        return statuses(self, auction_ids)
+
     monkeypatch.setattr(DutchAuction, "status", counted)
+    monkeypatch.setattr(DutchAuction, "statuses", counted_all)
     overrides = {"market": {"drain_horizon": 0}} if drain == "undrained" else None
     scenario = load_scenario("may-2021-two-types", vaults=200, overrides=overrides)
     run = simulate(scenario, "model", full_check_every=None)  # no full-state reads
