@@ -263,13 +263,13 @@ class ModelReader:
         return self.many([(address, fn, args)])[0]
 
     def many(self, calls: Iterable[tuple[str, str, tuple]]) -> list[Any]:
-        """The values of `(address, getter, args)` calls, in order. A run of `status` reads of
-        one auction is answered by its `statuses` (model/dutch_auction.py: the same values, at
-        once): a keeper reads every running auction's status each round."""
+        """The values of `(address, getter, args)` calls, in order. A run of `status(id)` reads
+        of one auction is answered by its `statuses` (model/dutch_auction.py: the same values,
+        at once): a keeper reads every running auction's status each round."""
         getters, out = self._getters, []
         run_address, run_ids = "", []
         for address, fn, args in calls:
-            if fn == "status":
+            if fn == "status" and len(args) == 1:
                 if address != run_address:
                     if run_ids:
                         out += self._statuses(run_address, run_ids)

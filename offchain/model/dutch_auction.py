@@ -516,8 +516,7 @@ class DutchAuction(Authorized):
         function. An auction's reset flag and price are functions of its top, its start and
         the block's time alone, and the auctions a keeper liquidated together share the first
         two, so each pair is priced once a batch."""
-        now = self.env.timestamp
-        curve, max_duration, max_drop = self.curve, self.max_duration, self.max_drop
+        now, curve = self.env.timestamp, self.curve
         price_at, auctions = price_curves.price, self.auctions
         priced: dict[tuple[int, int], tuple[bool, int]] = {}
         out: list[tuple[bool, int, int, int]] = []
@@ -530,15 +529,8 @@ class DutchAuction(Authorized):
             key = (auction.top, auction.started)
             got = priced.get(key)
             if got is None:
-                top, started = key
-                price = price_at(curve, top, u256(now - started))
-                # _needs_reset_at, written out
-                reset = (
-                    now - started > max_duration
-                    or u256(price * RAY) // top < max_drop
-                    or price == 0
-                )
-                got = priced[key] = (reset, price)
+                price = price_at(curve, auction.top, u256(now - auction.started))
+                got = priced[key] = (self._needs_reset_at(auction, price), price)
             append((got[0], got[1], auction.lot, auction.debt))
         return out
 

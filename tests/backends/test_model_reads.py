@@ -145,3 +145,45 @@ def test_active_auctions__random_bitmaps_and_first_slots__its_definition(ran):
     assert len(c.active_auctions(0)) == PAGE
     last_slot = (c.active_auctions(0)[-1] - 1) & (MAX_ACTIVE - 1)
     assert c.active_auctions(last_slot + 1) == _listed(c, last_slot + 1)
+
+
+class _Plain:
+    """A model contract with a `status` getter of any arguments and no `statuses`."""
+
+    def status(self, *args):
+        return (len(args), *args)
+
+
+class _Batched(_Plain):
+    """... and one with `statuses` too, which records the batches it is asked."""
+
+    def __init__(self):
+        self.batches: list[list[int]] = []
+
+    def statuses(self, ids):
+        self.batches.append(list(ids))
+        return [self.status(i) for i in ids]
+
+
+def test_many__status_reads_of_other_shapes__each_answered_as_one_read():
+    """Only a run of one-argument `status` reads of a contract with `statuses` is batched: a
+    contract without it answers each, and a `status` read of no or two arguments is an ordinary
+    read (it breaks a run); every value in the order asked, given as a generator too."""
+    model = ModelBackend(0)
+    plain, batched = _Plain(), _Batched()
+    model.env.contracts.update({"0xplain": plain, "0xbatched": batched})
+    calls = [
+        ("0xplain", "status", (1,)),
+        ("0xplain", "status", (2,)),
+        ("0xplain", "status", (1, 2)),
+        ("0xbatched", "status", (3,)),
+        ("0xbatched", "status", (4,)),
+        ("0xbatched", "status", ()),
+        ("0xbatched", "status", (5,)),
+        ("0xplain", "status", (6,)),
+        ("0xbatched", "status", (7, 8)),
+    ]
+    one_by_one = [{"0xplain": plain, "0xbatched": batched}[a].status(*args) for a, _, args in calls]
+    assert model.views(calls) == one_by_one
+    assert batched.batches == [[3, 4], [5]]
+    assert model.views(iter(calls)) == one_by_one

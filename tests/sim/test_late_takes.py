@@ -312,6 +312,29 @@ def test_late_filter__another_types_drops__a_bid_of_0__no_block_limit():
     assert sending.late_filter("WBTC-A", "taker", P60, FLASH_TAKE_GAS) is None
 
 
+def test_late_filter__no_take_could_be_late__no_filter():
+    """Where the actor's takes land in their own bar (a bid at the 60th percentile, room in the
+    bar) or are dropped by the latency model (a bid below the 30th), and none of its takes of the
+    type is in a run of drops, late_filter gives no filter at all (None: the taker weighs every
+    auction); with a run of 0 drops on record it gives one, which leaves out nothing and counts
+    nothing, though every auction needs a reset from the bar's first second."""
+    deadline = TIMES[0]
+    for planned in (P60, 10**9):
+        bare = _sending(0, {}, {}, deadline)
+        bare.reset_time = lambda name: lambda auction_id: deadline
+        assert bare.late_filter("ETH-A", "taker", planned, TAKE_GAS) is None, planned
+        recorded = _sending(0, {}, {7: 0}, deadline)
+        recorded.reset_time = lambda name: lambda auction_id: deadline
+        late = recorded.late_filter("ETH-A", "taker", planned, TAKE_GAS)
+        assert late is not None and [late(a) for a in (7, 8, 9)] == [False] * 3, planned
+        assert recorded.late_unplanned == 0
+    # and a take that would land a bar later is judged: the filter is there
+    later = _sending(0, {0: FULL}, {}, deadline)
+    later.reset_time = lambda name: lambda auction_id: deadline
+    late = later.late_filter("ETH-A", "taker", P60, TAKE_GAS)
+    assert late is not None and late(8) is True and later.late_unplanned == 1
+
+
 def test_drops__counted_per_type__two_types_auctions_sharing_an_id_apart():
     """`act` counts a take's drops under its own type (its contract's: the flash taker's, the
     auction's), so another type's take of the same auction id keeps its own count."""

@@ -203,3 +203,51 @@ def test_market_note__the_committed_one_is_what_the_market_pairs_write():
     from offchain.bench.figures import MARKET_NOTE, RESULTS
 
     assert json.loads(RESULTS.read_text())["_meta"]["market_note"] == MARKET_NOTE
+
+
+def test_market_figures__the_block_space_split__run_in_the_same_turns_and_divided_pairwise(
+    monkeypatch,
+):
+    """market_figures' pairs (timed_run stubbed: each run's CPU by its options and turn): at
+    1k open and closed in turn; at 100k each turn runs open, closed, open unblocked and closed
+    blocked in that order; open_unblocked_over_closed is the median of the turns' unblocked /
+    closed, open_over_closed_blocked of open / blocked (not a ratio of medians), and the
+    unblocked and blocked runs' own keys are written at 100k alone."""
+    from offchain.bench import figures
+
+    made: list[tuple] = []
+    # CPU seconds by (options, turn): the turns' ratios differ, so a ratio of medians would not
+    # give the median of the ratios
+    cpu = {
+        ("fixed", "undrained"): [90.0, 100.0, 80.0],
+        ("closed", "undrained"): [50.0, 40.0, 60.0],
+        ("fixed", "undrained", "unblocked"): [55.0, 60.0, 63.0],
+        ("closed", "undrained", "blocked"): [70.0, 50.0, 64.0],
+    }
+
+    def run(name, vaults, depth, *options, phase=None, kept=False):
+        key = (depth, *options)
+        turn = sum(1 for m in made if m[1:] == (vaults, key))
+        made.append((name, vaults, key))
+        return {
+            "s": 1.0, "cpu_s": cpu[key][turn], "transactions": 10 + turn, "auction_views": 5,
+            "open_auctions": 7 + turn, "peak_mib": 100, "insolvency_per_debt": 0.0,
+        }  # fmt: skip
+
+    monkeypatch.setattr(figures, "timed_run", run)
+    monkeypatch.setattr(figures, "phase_spread", lambda *args, **kwargs: None)
+    keys, _ = figures.market_figures(pairs=3)
+    small, large = figures.SCALE_VAULTS[0], figures.SCALE_VAULTS[-1]
+    pairs = [(small, k) for _ in range(3) for k in list(cpu)[:2]]
+    assert [m[1:] for m in made] == pairs + [(large, k) for _ in range(3) for k in cpu]
+    assert keys["market.open_unblocked_over_closed_100k"] == round(
+        sorted([55 / 50, 60 / 40, 63 / 60])[1], 3
+    )
+    assert keys["market.open_over_closed_blocked_100k"] == round(
+        sorted([90 / 70, 100 / 50, 80 / 64])[1], 3
+    )
+    assert keys["market.open_unblocked_100k_cpu_s"] == 60.0
+    assert keys["market.closed_blocked_100k_cpu_s"] == 64.0
+    assert keys["market.open_unblocked_100k_open_auctions"] == 9  # the last turn's
+    assert keys["market.closed_blocked_100k_transactions"] == 12
+    assert not any("unblocked_1k" in k or "blocked_1k" in k for k in keys)
