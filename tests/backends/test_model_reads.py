@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import copy
 import random
+from typing import Any
 
 import pytest
 
 from offchain.backends import ModelBackend, model_value
+from offchain.backends.model import ModelReader
 from offchain.model.dutch_auction import MAX_ACTIVE, PAGE, SLOT_BITS
 from offchain.model.fixed_point import MAX_UINT256, RAY
 from offchain.sim.run.driver import Simulation
@@ -171,7 +173,8 @@ def test_many__status_reads_of_other_shapes__each_answered_as_one_read():
     read (it breaks a run); every value in the order asked, given as a generator too."""
     model = ModelBackend(0)
     plain, batched = _Plain(), _Batched()
-    model.env.contracts.update({"0xplain": plain, "0xbatched": batched})
+    contracts: dict[str, Any] = model.env.contracts  # stubs for model contracts
+    contracts.update({"0xplain": plain, "0xbatched": batched})
     calls = [
         ("0xplain", "status", (1,)),
         ("0xplain", "status", (2,)),
@@ -186,4 +189,4 @@ def test_many__status_reads_of_other_shapes__each_answered_as_one_read():
     one_by_one = [{"0xplain": plain, "0xbatched": batched}[a].status(*args) for a, _, args in calls]
     assert model.views(calls) == one_by_one
     assert batched.batches == [[3, 4], [5]]
-    assert model.views(iter(calls)) == one_by_one
+    assert ModelReader(model).many(iter(calls)) == one_by_one
