@@ -642,8 +642,37 @@ MARKET_NOTE = (
     "day's block space, which closing the market drops): their CPU seconds (median), "
     "transactions, auction views and auctions open at the end (the last), and the median of "
     "the pairs' ratios open_unblocked_over_closed (the market without the block space) and "
-    "open_over_closed_blocked (the market at the same block space)"
+    "open_over_closed_blocked (the market at the same block space). Every run splits its CPU "
+    "seconds by part (offchain/sim/run/timing.py, split: setup, mining, auction_reads, plans, "
+    "backstop_reads, sending, rest; the open and closed runs' _split_*_s, the median of "
+    "each), and the pairs' median ratios open_over_closed_*_without_rounds (CPU seconds less "
+    "the keepers' rounds, auction_reads + plans + backstop_reads, in both: what no speed-up "
+    "of the rounds alone can pass) and open_over_closed_*_mining. open_over_closed_* and "
+    "its _without_rounds have _low and _high: the least and the most of the pairs' ratios"
 )
+
+
+# the parts of a run's seconds (timing's "split") that a keeper round spends per running
+# auction: the takers' and the backstop keeper's reads, the takers' plans
+ROUND_PARTS = ("auction_reads", "plans", "backstop_reads")
+
+
+def _without_rounds(run: dict[str, Any]) -> float:
+    """A timed run's CPU seconds less its keepers' rounds (ROUND_PARTS)."""
+    return run["cpu_s"] - sum(run["split_s"][part] for part in ROUND_PARTS)
+
+
+def _ratio_keys(
+    key: str, runs: list[tuple[dict[str, Any], dict[str, Any]]], field: str
+) -> dict[str, float]:
+    """`key`: the median of the pairs' ratios of `field` (open / closed), and `key`_low and
+    _high, the least and the most of them (how far the machine's drift moved a pair)."""
+    ratios = [o[field] / c[field] for o, c in runs]
+    return {
+        key: round(statistics.median(ratios), 3),
+        f"{key}_low": round(min(ratios), 3),
+        f"{key}_high": round(max(ratios), 3),
+    }
 
 
 def market_figures(pairs: int = MARKET_PAIRS) -> tuple[dict[str, float], dict[str, Any]]:
@@ -661,15 +690,17 @@ def market_figures(pairs: int = MARKET_PAIRS) -> tuple[dict[str, float], dict[st
         for _ in range(pairs):
             runs.append(
                 (
-                    timed_run(OPEN_SCENARIO, vaults, "fixed", "undrained"),
-                    timed_run(OPEN_SCENARIO, vaults, "closed", "undrained"),
+                    timed_run(OPEN_SCENARIO, vaults, "fixed", "undrained", "split"),
+                    timed_run(OPEN_SCENARIO, vaults, "closed", "undrained", "split"),
                 )
             )
             if vaults == SCALE_VAULTS[-1]:  # the block space's part (below), in the same turn
                 split.append(
                     (
-                        timed_run(OPEN_SCENARIO, vaults, "fixed", "undrained", "unblocked"),
-                        timed_run(OPEN_SCENARIO, vaults, "closed", "undrained", "blocked"),
+                        timed_run(
+                            OPEN_SCENARIO, vaults, "fixed", "undrained", "unblocked", "split"
+                        ),
+                        timed_run(OPEN_SCENARIO, vaults, "closed", "undrained", "blocked", "split"),
                     )
                 )
         opened, closed = runs[-1]
@@ -677,9 +708,7 @@ def market_figures(pairs: int = MARKET_PAIRS) -> tuple[dict[str, float], dict[st
         figures[f"market.closed_{label}_s"] = closed["s"]
         figures[f"market.open_{label}_cpu_s"] = statistics.median(o["cpu_s"] for o, _ in runs)
         figures[f"market.closed_{label}_cpu_s"] = statistics.median(c["cpu_s"] for _, c in runs)
-        figures[f"market.open_over_closed_{label}"] = round(
-            statistics.median(o["cpu_s"] / c["cpu_s"] for o, c in runs), 3
-        )
+        figures.update(_ratio_keys(f"market.open_over_closed_{label}", runs, "cpu_s"))
         # the work each run did (the same in every pair): transactions, and running auctions
         # whose status a taker read (one a type and round each: what grows with the auctions
         # left open), and the ratio of CPU per auction read, pair by pair
@@ -692,6 +721,27 @@ def market_figures(pairs: int = MARKET_PAIRS) -> tuple[dict[str, float], dict[st
                     o["cpu_s"] / o["auction_views"] / (c["cpu_s"] / c["auction_views"])
                     for o, c in runs
                 ),
+                3,
+            )
+        # what each run's CPU seconds are made of (timing's "split", the median of each part),
+        # and the open market's cost pair by pair with the keepers' rounds (ROUND_PARTS) taken
+        # out of both runs: what no speed-up of the rounds alone can pass (both markets' rounds
+        # would fall), and the mining's alone (not written where a closed run's is 0)
+        for market, column in (("open", 0), ("closed", 1)):
+            for part in runs[-1][column]["split_s"]:
+                figures[f"market.{market}_{label}_split_{part}_s"] = statistics.median(
+                    pair[column]["split_s"][part] for pair in runs
+                )
+        if all(_without_rounds(c) > 0 for _, c in runs):
+            without = [
+                ({"less_rounds": _without_rounds(o)}, {"less_rounds": _without_rounds(c)})
+                for o, c in runs
+            ]
+            key = f"market.open_over_closed_{label}_without_rounds"
+            figures.update(_ratio_keys(key, without, "less_rounds"))
+        if all(c["split_s"]["mining"] > 0 for _, c in runs):
+            figures[f"market.open_over_closed_{label}_mining"] = round(
+                statistics.median(o["split_s"]["mining"] / c["split_s"]["mining"] for o, c in runs),
                 3,
             )
         # what the cost owes to the block space: the open market without it (the venue, the

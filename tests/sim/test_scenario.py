@@ -12,6 +12,7 @@ import shutil
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_utils import is_checksum_address, keccak, to_checksum_address
@@ -894,6 +895,83 @@ def test_timed_scenario__unblocked_and_closed_blocked__the_day_file_without_and_
     assert plain.market.blockspace is None and plain.market.outside == "open"
 
 
+def test_part_clock__each_call_s_own_seconds__a_part_inside_another_is_its_own(monkeypatch):
+    """timing's "split": a part's seconds are its calls' own (an inner part's call counts there,
+    however deep), a part of two functions sums them, a call that raises is counted, and the
+    functions are put back on leaving."""
+    import sys
+    import time
+    import types
+
+    from offchain.sim.run.timing import part_clock
+
+    now = [0.0]
+    monkeypatch.setattr(time, "process_time", lambda: now[0])
+    module: Any = types.ModuleType("part_clock_example")
+
+    def inner():
+        now[0] += 5
+
+    def outer():
+        now[0] += 1
+        module.inner()
+        module.plain()  # not a part: its seconds are the caller's
+        now[0] += 2
+
+    def plain():
+        now[0] += 7
+        module.inner()
+
+    class Box:
+        def method(self, fail):
+            now[0] += 11
+            if fail:
+                raise ValueError
+            module.outer()
+
+    module.inner, module.outer, module.plain, module.Box = inner, outer, plain, Box
+    method = vars(Box)["method"]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    parts = (
+        (module.__name__, "outer", "a"),
+        (module.__name__, "inner", "b"),
+        (module.__name__, "Box.method", "a"),
+    )
+    with part_clock(parts) as spent:
+        Box().method(False)
+        with pytest.raises(ValueError):
+            Box().method(True)
+    # a: the method's 11 + 11 and outer's 1 + 7 (plain) + 2; b: inner's twice 5
+    assert spent == {"a": 32.0, "b": 10.0}
+    assert module.inner is inner and module.outer is outer and vars(Box)["method"] is method
+
+
+def test_timing_split__the_parts_and_the_rest_are_the_run_s_seconds():
+    """`timing ... split` (make bench's market pairs): the run's line gives its CPU seconds by
+    part, every part's function reached (a run whose crash starts auctions spends time in each),
+    each call's own (together no more than the run's CPU seconds), the rest the remainder."""
+    import json
+    import subprocess
+    import sys
+
+    from offchain.sim.run.timing import PARTS
+
+    out = subprocess.run(
+        [sys.executable, "-m", "offchain.sim.run.timing", "synthetic-crash", "60", "split"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    run = json.loads(out.stdout)
+    split = run["split_s"]
+    assert list(split) == list(dict.fromkeys(part for *_, part in PARTS)) + ["rest"]
+    assert all(seconds > 0 for seconds in split.values()), split
+    parts = sum(seconds for part, seconds in split.items() if part != "rest")
+    assert parts <= run["cpu_s"] + 0.001 * len(split)
+    assert split["rest"] == pytest.approx(run["cpu_s"] - parts, abs=0.001 * len(split))
+
+
 def test_timing_command__bad_input__one_line_exit_2():
     """`python -m offchain.sim.run.timing` (what `make bench` runs per population size): a scenario
     that does not exist, a count out of range or options that do not go together is one line
@@ -909,6 +987,8 @@ def test_timing_command__bad_input__one_line_exit_2():
         (["black-thursday-2020", "10", "blocked"], "usage: python -m offchain.sim.run.timing"),
         (["black-thursday-2020", "10", "fixed", "blocked"], "usage: python -m offchain"),
         (["black-thursday-2020", "10", "closed", "blocked", "unblocked"], "usage: python -m"),
+        (["black-thursday-2020", "10", "split", "split"], "usage: python -m"),
+        (["black-thursday-2020", "10", "splits"], "usage: python -m"),
     ):
         out = subprocess.run(
             [sys.executable, "-m", "offchain.sim.run.timing", *args],

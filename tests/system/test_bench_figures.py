@@ -219,20 +219,29 @@ def test_market_figures__the_block_space_split__run_in_the_same_turns_and_divide
     # CPU seconds by (options, turn): the turns' ratios differ, so a ratio of medians would not
     # give the median of the ratios
     cpu = {
-        ("fixed", "undrained"): [90.0, 100.0, 80.0],
-        ("closed", "undrained"): [50.0, 40.0, 60.0],
-        ("fixed", "undrained", "unblocked"): [55.0, 60.0, 63.0],
-        ("closed", "undrained", "blocked"): [70.0, 50.0, 64.0],
+        ("fixed", "undrained", "split"): [90.0, 100.0, 80.0],
+        ("closed", "undrained", "split"): [50.0, 40.0, 60.0],
+        ("fixed", "undrained", "unblocked", "split"): [55.0, 60.0, 63.0],
+        ("closed", "undrained", "blocked", "split"): [70.0, 50.0, 64.0],
     }
 
     def run(name, vaults, depth, *options, phase=None, kept=False):
         key = (depth, *options)
         turn = sum(1 for m in made if m[1:] == (vaults, key))
         made.append((name, vaults, key))
-        return {
+        made_run = {
             "s": 1.0, "cpu_s": cpu[key][turn], "transactions": 10 + turn, "auction_views": 5,
             "open_auctions": 7 + turn, "peak_mib": 100, "insolvency_per_debt": 0.0,
         }  # fmt: skip
+        if "split" in key:  # CPU seconds by part (not wall's): the rounds and mining by turn
+            opened = depth == "fixed"
+            rounds = ([30.0, 20.0, 10.0] if opened else [10.0, 5.0, 20.0])[turn]
+            mining = ([20.0, 25.0, 30.0] if opened else [10.0, 20.0, 12.0])[turn]
+            made_run["split_s"] = {
+                "setup": 1.0, "mining": mining, "auction_reads": rounds / 2, "plans": rounds / 4,
+                "backstop_reads": rounds / 4, "sending": 2.0, "rest": 3.0 + turn,
+            }  # fmt: skip
+        return made_run
 
     monkeypatch.setattr(figures, "timed_run", run)
     monkeypatch.setattr(figures, "phase_spread", lambda *args, **kwargs: None)
@@ -251,3 +260,18 @@ def test_market_figures__the_block_space_split__run_in_the_same_turns_and_divide
     assert keys["market.open_unblocked_100k_open_auctions"] == 9  # the last turn's
     assert keys["market.closed_blocked_100k_transactions"] == 12
     assert not any("unblocked_1k" in k or "blocked_1k" in k for k in keys)
+    # the split: each part's median; CPU seconds less the rounds (reads, plans, the backstop
+    # keeper's reads), divided pair by pair: (90 - 30) / (50 - 10), (100 - 20) / (40 - 5), ...
+    for label in ("1k", "100k"):
+        without = sorted([60 / 40, 80 / 35, 70 / 40])
+        assert [
+            keys[f"market.open_over_closed_{label}_without_rounds{end}"]
+            for end in ("_low", "", "_high")
+        ] == [round(ratio, 3) for ratio in without]
+        assert [keys[f"market.open_over_closed_{label}{end}"] for end in ("_low", "", "_high")] == [
+            round(ratio, 3) for ratio in sorted([90 / 50, 100 / 40, 80 / 60])
+        ]
+        assert keys[f"market.open_over_closed_{label}_mining"] == 2.0  # of 2.0, 1.25, 2.5
+        assert keys[f"market.open_{label}_split_mining_s"] == 25.0
+        assert keys[f"market.closed_{label}_split_auction_reads_s"] == 5.0
+        assert keys[f"market.closed_{label}_split_rest_s"] == 4.0

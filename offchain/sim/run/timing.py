@@ -2,7 +2,7 @@
 measures for the scale figures (`sim.model_*_vaults_s`, `sim.model_*_vaults_peak_mib`).
 
     python -m offchain.sim.run.timing black-thursday-2020 100000 [fixed|scaled|closed] [undrained]
-        [--set TABLE.KEY=VALUE ...] [--phase P]
+        [unblocked | closed blocked] [split] [--set TABLE.KEY=VALUE ...] [--phase P]
 
 prints one JSON line: the run's seconds (the simulation alone, as a sweep runs it: no full-state
 reads, no report) and its CPU seconds (what a busy machine changes least), the process's peak
@@ -16,7 +16,14 @@ drain (`market.drain_horizon = 0`): the headline is the end-of-run mark (sim/run
 "unblocked": the day's block space taken away (blocks without limit: `market.block_gas_limit`
 0), "blocked": with "closed", the closed market keeps the scenario's block space (closing the
 market drops it with the open market's other keys): what the open market's cost owes to the
-venue and its lineup, and what to the block space (make bench's `market.*` figures).
+venue and its lineup, and what to the block space (make bench's `market.*` figures). "split":
+the line also gives the run's CPU seconds split by part (`split_s`, PARTS: the set-up, mining
+the queued transactions, the takers' reads of the running auctions and their plans, the backstop
+keeper's reads and dust candidates, sending each action through the gas strategy, the latency
+model and the block space, and the rest), each call's own seconds (a part called inside another
+counts as its own): what a run's cost is made of (make bench's `market.*_split_*` figures). Its
+clock reads the process's CPU time twice a call (~300,000 calls a 100,000-vault run: a few
+tenths of a second).
 `--phase P` runs the oracle's phase P [s] instead of the scenario's; the line says the run's
 phase, every phase of the oracle's period on the scenario's bars and whether its path is
 synthetic (make bench's figures over the phases, offchain/bench/figures.py). `--set
@@ -29,13 +36,16 @@ global ceiling and auction cap, as the run sized them [whole stablecoins]."""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import resource
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from offchain.sim.scenario.types import Scenario
@@ -49,6 +59,69 @@ def _peak_kib() -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # not Linux: KiB on Linux only
+
+
+# the parts "split" times: (module, function or Class.method, part), each a plain function or
+# method looked up where it is called (a module's global, a method on its instance). A part's
+# seconds are its calls' own: a call of another part inside it (a read mines the queued
+# transactions first: recorder.Recorder.read) counts there; the arguments of a call are the
+# caller's. The set-up's own transactions (recorder.Recorder.send) count in "setup". make
+# bench's "rounds": auction_reads, plans and backstop_reads, what a round does per running
+# auction
+PARTS: tuple[tuple[str, str, str], ...] = (
+    ("offchain.sim.run.driver", "set_up", "setup"),
+    ("offchain.sim.run.recorder", "Recorder.flush", "mining"),
+    ("offchain.sim.strategies.steps", "read_auction_market", "auction_reads"),
+    ("offchain.sim.strategies.steps", "plan_takes", "plans"),
+    ("offchain.sim.strategies.steps", "read_backstop_view", "backstop_reads"),
+    ("offchain.sim.strategies.steps", "dust_candidates", "backstop_reads"),
+    ("offchain.sim.run.sending", "Sending.act", "sending"),
+    ("offchain.sim.run.sending", "Sending.land", "sending"),
+)
+
+
+@contextmanager
+def part_clock(parts: tuple[tuple[str, str, str], ...] = PARTS) -> Iterator[dict[str, float]]:
+    """While open, each of `parts`' functions is timed (the process's CPU seconds, by part, each
+    call's own: what the calls of other parts inside it took is theirs); the seconds so far, by
+    part. The functions are put back on leaving."""
+    spent = {part: 0.0 for *_, part in parts}
+    inner: list[float] = []  # per part call running: the seconds its inner parts' calls took
+    undo: list[tuple[Any, str, Any]] = []
+    try:
+        for module, name, part in parts:
+            owner: Any = importlib.import_module(module)
+            *path, leaf = name.split(".")
+            for attribute in path:
+                owner = getattr(owner, attribute)
+            original = vars(owner)[leaf]
+            assert callable(original) and not isinstance(original, (staticmethod, classmethod))
+            undo.append((owner, leaf, original))
+            setattr(owner, leaf, _timed(original, part, spent, inner))
+        yield spent
+    finally:
+        for owner, leaf, original in reversed(undo):
+            setattr(owner, leaf, original)
+
+
+def _timed(
+    function: Callable[..., Any], part: str, spent: dict[str, float], inner: list[float]
+) -> Callable[..., Any]:
+    clock = time.process_time
+
+    @functools.wraps(function)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = clock()
+        inner.append(0.0)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            took = clock() - start
+            spent[part] += took - inner.pop()
+            if inner:
+                inner[-1] += took
+
+    return timed
 
 
 def _sets(argv: list[str]) -> tuple[list[str], dict[str, dict[str, str]] | None]:
@@ -80,7 +153,7 @@ def main(argv: list[str]) -> int:
         phase, argv = argv[-1], argv[:-2]
     options = argv[2:]
     depths = [x for x in options if x in ("fixed", "scaled", "closed")]
-    known = ("fixed", "scaled", "closed", "undrained", "unblocked", "blocked")
+    known = ("fixed", "scaled", "closed", "undrained", "unblocked", "blocked", "split")
     if (
         len(argv) < 2
         or not argv[1].isdigit()
@@ -94,7 +167,8 @@ def main(argv: list[str]) -> int:
     ):
         print(
             "usage: python -m offchain.sim.run.timing SCENARIO VAULTS [fixed|scaled|closed] "
-            "[undrained] [unblocked | closed blocked] [--set TABLE.KEY=VALUE ...] [--phase P]",
+            "[undrained] [unblocked | closed blocked] [split] [--set TABLE.KEY=VALUE ...] "
+            "[--phase P]",
             file=sys.stderr,
         )
         return 2
@@ -111,9 +185,10 @@ def main(argv: list[str]) -> int:
     except (ScenarioError, ValueError) as exc:  # ValueError: --set of a table none has
         print(f"timing: {exc}", file=sys.stderr)
         return 2
-    start, cpu = time.perf_counter(), time.process_time()
-    result = simulate(scenario, "model", full_check_every=None)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    with part_clock(PARTS if "split" in options else ()) as spent:
+        start, cpu = time.perf_counter(), time.process_time()
+        result = simulate(scenario, "model", full_check_every=None)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_kib = _peak_kib()
     f = result.facts
     debt = float(result.tables["vaults"]["debt_start"].sum())
@@ -173,6 +248,16 @@ def main(argv: list[str]) -> int:
                 "phases": list(period_phases(scenario)),
                 "synthetic": scenario.market.synthetic is not None,
             }
+            | (
+                # the CPU seconds by part ("split"), the rest: the run's other work (the
+                # prices, the other keepers' decisions, the bars' rows, the result's tables)
+                {
+                    "split_s": {part: round(s, 3) for part, s in spent.items()}
+                    | {"rest": round(cpu - sum(spent.values()), 3)}
+                }
+                if "split" in options
+                else {}
+            )
         )
     )
     return 0
