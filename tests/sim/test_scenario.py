@@ -948,7 +948,8 @@ def test_part_clock__each_call_s_own_seconds__a_part_inside_another_is_its_own(m
 
 def test_timing_split__the_parts_and_the_rest_are_the_run_s_seconds():
     """`timing ... split` (make bench's market pairs): the run's line gives its CPU seconds by
-    part, every part's function reached (a run whose crash starts auctions spends time in each),
+    part, every part's function reached (a run whose crash starts auctions spends time in each:
+    400 vaults, so that the least part, the plans, is some milliseconds, not a rounding to 0),
     each call's own (together no more than the run's CPU seconds), the rest the remainder."""
     import json
     import subprocess
@@ -957,7 +958,7 @@ def test_timing_split__the_parts_and_the_rest_are_the_run_s_seconds():
     from offchain.sim.run.timing import PARTS
 
     out = subprocess.run(
-        [sys.executable, "-m", "offchain.sim.run.timing", "synthetic-crash", "60", "split"],
+        [sys.executable, "-m", "offchain.sim.run.timing", "synthetic-crash", "400", "split"],
         cwd=ROOT,
         capture_output=True,
         text=True,
