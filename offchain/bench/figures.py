@@ -632,8 +632,10 @@ MARKET_NOTE = (
     f"{MARKET_PAIRS} pairs in turn (open, closed, open, ...): the median of each one's CPU "
     "seconds (_cpu_s) and the median of the pairs' ratios (open_over_closed_*, CPU: a "
     "shared machine moves wall seconds far more; _per_auction_view: of CPU seconds per "
-    "running auction read in a round, _auction_views: the takers' and the backstop keeper's "
-    "one read a type and round), the transactions each ran (to the data's end), the last "
+    "running auction listed in a round, _auction_views: the takers' and the backstop "
+    "keeper's one list a type and round, _auction_reads: of them those whose status was "
+    "read, the auctions a round's takers can act on, offchain/sim/strategies/observe.py "
+    "choose_running), the transactions each ran (to the data's end), the last "
     "pair's wall seconds (_s), peak resident memory, insolvency per unit of starting debt "
     "(its median and worst over the oracle's phases: phases_note); undrained (no headline "
     "drain: the market's cost alone, the end-of-run mark). At 100k, in the same turns: "
@@ -709,12 +711,14 @@ def market_figures(pairs: int = MARKET_PAIRS) -> tuple[dict[str, float], dict[st
         figures[f"market.open_{label}_cpu_s"] = statistics.median(o["cpu_s"] for o, _ in runs)
         figures[f"market.closed_{label}_cpu_s"] = statistics.median(c["cpu_s"] for _, c in runs)
         figures.update(_ratio_keys(f"market.open_over_closed_{label}", runs, "cpu_s"))
-        # the work each run did (the same in every pair): transactions, and running auctions
-        # whose status a taker read (one a type and round each: what grows with the auctions
-        # left open), and the ratio of CPU per auction read, pair by pair
+        # the work each run did (the same in every pair): transactions, running auctions listed
+        # (one list a type and round each: what grows with the auctions left open) and those
+        # whose status was read (observe.choose_running), and the ratio of CPU per auction
+        # listed, pair by pair
         for market, run in (("open", opened), ("closed", closed)):
             figures[f"market.{market}_{label}_transactions"] = run["transactions"]
             figures[f"market.{market}_{label}_auction_views"] = run["auction_views"]
+            figures[f"market.{market}_{label}_auction_reads"] = run["auction_reads"]
         if all(o["auction_views"] and c["auction_views"] for o, c in runs):
             figures[f"market.open_over_closed_{label}_per_auction_view"] = round(
                 statistics.median(

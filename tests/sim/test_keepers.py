@@ -33,6 +33,7 @@ from offchain.sim.strategies.keepers import (
     capital_spent,
     liquidation_actions,
     pool_out,
+    price_ceiling,
     take_outcome,
     taker_actions,
 )
@@ -315,10 +316,11 @@ def test_taker__an_auction_too_late_to_take__is_left_out_as_if_absent__its_reset
 
 
 def test_plan_takes__asks_late_with_each_takers_least_gas_and_planned_bid():
-    """plan_takes asks the runtime's filter once per taker, with the taker's planned bid and the
-    least gas one of its takes costs: a capital take's, a flash take's into the pool (a flash
-    take on the venue costs more); the filter's answer reaches that taker's plan."""
+    """A round makes each taker's late filter once, with the taker's planned bid and the least
+    gas one of its takes costs: a capital take's, a flash take's into the pool (a flash take on
+    the venue costs more) (steps.LateFilters); each filter's answer reaches its taker's plan."""
     from offchain.sim.strategies.gas_costs import FLASH_TAKE_GAS, TAKE_GAS
+    from offchain.sim.strategies.steps import LateFilters
 
     view = AuctionView(3, False, RAY, WAD, 10 * RAD)
     book = AuctionMarket([view], 0, 10**6, 10**6 * WAD, 10**9 * RAD)
@@ -326,16 +328,39 @@ def test_plan_takes__asks_late_with_each_takers_least_gas_and_planned_bid():
                         0, 7 * 10**9)  # fmt: skip
     capital = replace(flash, actor="capital_taker", flash_taker="", mode="capital",
                       gas_price=9 * 10**9)  # fmt: skip
-    asked: list[tuple[str, int, int]] = []
+    asked: list[tuple[str, str, int, int]] = []
 
-    def late(actor: str, bid: int, gas: int):
-        asked.append((actor, bid, gas))
-        return lambda auction_id: True
+    class Late:
+        """A filter that leaves every auction out."""
 
-    planned, _ = plan_takes(book, 0, 1, 2 * WAD, [flash, capital], set(), None, late)
-    assert asked == [("taker", 7 * 10**9, FLASH_TAKE_GAS), ("capital_taker", 9 * 10**9, TAKE_GAS)]
+        when, dropped = None, {}
+
+        def __call__(self, auction_id: int) -> bool:
+            return True
+
+        def skipped(self, count: int) -> None:
+            raise AssertionError("plan_takes counts nothing itself")
+
+    def late(name: str, actor: str, bid: int, gas: int) -> Late:
+        asked.append((name, actor, bid, gas))
+        return Late()
+
+    lates = LateFilters(late, "ETH-A", [flash, capital])
+    assert asked == []  # made on the first ask (a round with no auction running makes none)
+    made = lates()
+    assert made is not None and lates() is made  # once a round
+    assert asked == [
+        ("ETH-A", "taker", 7 * 10**9, FLASH_TAKE_GAS),
+        ("ETH-A", "capital_taker", 9 * 10**9, TAKE_GAS),
+    ]
+    planned, _ = plan_takes(book, 0, 1, 2 * WAD, [flash, capital], set(), None, made)
     assert planned == []  # both left it out
     assert plan_takes(book, 0, 1, 2 * WAD, [capital], set(), None, None)[0]  # else taken
+    # the flash taker's filter alone: the capital taker takes it
+    only_flash = [made[0], None]
+    assert [a.actor for a in plan_takes(book, 0, 1, 2 * WAD, [flash, capital], set(), None,
+                                        only_flash)[0]] == ["capital_taker"]  # fmt: skip
+    assert LateFilters(None, "ETH-A", [flash])() is None  # a runtime without a filter
 
 
 # a capital taker's world where takes pay: auctions priced below what the first token brings,
@@ -437,6 +462,77 @@ def test_taker__flash_with_a_venue__equals_the_plain_composition_over_both_route
     assert planned == _plain_taker_actions(
         auctions, pool, market, min_auction, capital, params, in_flight
     )
+
+
+def _ceiling_holds(auctions, pool, market, min_auction, capital, params, in_flight, ceiling):
+    """The plan over `auctions` is the plan over those below `ceiling` and those that need a
+    reset (price_ceiling's promise): the rest, however large, change nothing."""
+    kept = [a for a in auctions if a.needs_reset or ceiling is None or a.price < ceiling]
+    planned = taker_actions(auctions, pool, market, min_auction, capital, params, in_flight)
+    assert planned == taker_actions(kept, pool, market, min_auction, capital, params, in_flight)
+    return planned
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    world=_worlds,
+    mode=st.sampled_from(["flash", "capital"]),
+    venue=st.one_of(st.none(), _venue_views),
+    data=st.data(),
+)
+def test_price_ceiling__an_auction_priced_at_or_above_it_changes_no_plan(world, mode, venue, data):
+    """observe.choose_running reads no auction priced at or above every taker's ceiling: the
+    flash taker's (the pool's, and the venue's where it has one) and the capital taker's (the
+    market price, or its collateral's value): over every world of the plain composition's
+    test, leaving them out changes no plan, to the wei. A price one below a finite ceiling
+    has an edge (the ceiling is the bound's own, not a looser one)."""
+    auctions, pool, market, min_profit, gas_price, capital, min_auction = world
+    flash = mode == "flash"
+    params = TakerParams(
+        "taker", "0x" + "11" * 20, "0x" + "22" * 20 if flash else "", "0x" + "33" * 20, mode,
+        min_profit, gas_price, venue=(lambda: venue) if flash and venue is not None else None,
+    )  # fmt: skip
+    ids = [a.auction_id for a in auctions]
+    busy = data.draw(st.lists(st.sampled_from(ids), max_size=3)) if ids else []
+    in_flight = {("auction", x) for x in busy}
+    ceiling = price_ceiling(pool, market, params)
+    _ceiling_holds(auctions, pool, market, min_auction, capital, params, in_flight, ceiling)
+    if ceiling:  # the least price without an edge on any route
+        below = ceiling - 1
+        edges = [
+            (WAD - pool.fee) * pool.reserve_stable * RAY
+            - below * pool.scale * pool.reserve_collateral * WAD
+            if flash and pool.reserve_collateral
+            else 0,
+            (market * RAY - below * WAD) if not flash else 0,
+        ]
+        if flash and venue is not None:
+            top, _ = sale_bound(venue.flow, venue.num, venue.root_v, venue.fundamental)
+            edges.append(top * RAY - below * WAD)
+        assert max(edges) > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(world=_venue_worlds, data=st.data())
+def test_price_ceiling__capital_valued_on_a_venue__its_value_top(world, data):
+    """A capital taker that values collateral as a venue sale: no auction priced at or above
+    `value_top` (what a token can bring at most) changes its plan."""
+    top, rows, depth, min_profit, gas_price, capital, min_auction = world
+    auctions = []
+    for i, per_mille, lot, debt_per_mille in rows:
+        price = top * per_mille // 1_000 * 10**9
+        auctions.append(AuctionView(i, False, price, lot, lot * price * debt_per_mille // 1_000))
+
+    def value(collateral: int) -> int:
+        return collateral * top // WAD - collateral * collateral * top // (2 * depth * WAD * WAD)
+
+    params = TakerParams(
+        "taker", "0x" + "11" * 20, "", "0x" + "33" * 20, "capital", min_profit, gas_price,
+        value=value, value_top=top,
+    )  # fmt: skip
+    ceiling = price_ceiling(POOL, top, params)
+    assert ceiling is None or ceiling == -(-top * RAY // WAD)
+    _ceiling_holds(auctions, POOL, top, min_auction, capital, params, set(), ceiling)
 
 
 # auctions a venue pays for: priced at 50% to 110% of the fundamental, lots up to ten times the

@@ -66,19 +66,24 @@ def test_timed_run__one_model_run_in_its_own_process__its_headline_counts():
     assert 0 <= run["unsafe_left_share"] <= 1
     assert run["unsafe_left_share"] == round(run["unsafe_vaults_left"] / 60, 5)
     assert isinstance(run["binding_limits"], list)
-    assert run["auction_views"] > 0  # the crash starts auctions, and the taker reads them
+    assert run["auction_views"] > 0  # the crash starts auctions, and the taker lists them
+    assert 0 < run["auction_reads"] <= run["auction_views"]  # and reads some
 
 
 @pytest.mark.parametrize("drain", ["drained", "undrained"])
-def test_auction_views__every_status_the_takers_read__counted(monkeypatch, drain):
-    """`auction_views` (make bench's market pairs divide their CPU by it): the running auctions
-    whose status a taker read, one a type and round each, the headline drain's rounds too;
-    counted here at the model's own `DutchAuction.status` and `statuses` (the model's reader
-    answers a run of status reads with it: one count an auction), which only the takers' round
-    read calls, in a two-type run whose book is still open at the data's end."""
+def test_auction_reads__every_status_the_takers_read__counted(monkeypatch, drain):
+    """`auction_reads`: the running auctions whose status a taker read, one a type and round
+    each, the headline drain's rounds too; counted here at the model's own
+    `DutchAuction.status` and `statuses` (the model's reader answers a run of status reads with
+    it: one count an auction), which only the takers' round read calls, in a two-type run whose
+    book is still open at the data's end. `auction_views` (make bench's market pairs divide
+    their CPU by it) counts the auctions listed, those read among them; a round that reads
+    every auction (as a live bot does) reads as many as it lists."""
+    from offchain.backends import ModelBackend
     from offchain.model.dutch_auction import DutchAuction
-    from offchain.sim.run.driver import simulate
+    from offchain.sim.run.driver import Simulation, simulate
     from offchain.sim.scenario.load import load_scenario
+    from offchain.sim.scenario.timeline import genesis_time
 
     calls = 0
     status, statuses = DutchAuction.status, DutchAuction.statuses
@@ -98,7 +103,12 @@ def test_auction_views__every_status_the_takers_read__counted(monkeypatch, drain
     overrides = {"market": {"drain_horizon": 0}} if drain == "undrained" else None
     scenario = load_scenario("may-2021-two-types", vaults=200, overrides=overrides)
     run = simulate(scenario, "model", full_check_every=None)  # no full-state reads
-    assert run.facts["auction_views"] == calls > 0
+    assert run.facts["auction_reads"] == calls > 0
+    assert run.facts["auction_views"] >= calls
+    calls = 0
+    every = Simulation(scenario, ModelBackend(genesis_time(scenario)), "model", None, None)
+    every.choose_running = False
+    assert every.run().facts["auction_views"] == run.facts["auction_views"] == calls
 
 
 def test_bench_replay_figures__are_todays__the_model_run_sends_as_many_transactions():
@@ -231,6 +241,7 @@ def test_market_figures__the_block_space_split__run_in_the_same_turns_and_divide
         made.append((name, vaults, key))
         made_run = {
             "s": 1.0, "cpu_s": cpu[key][turn], "transactions": 10 + turn, "auction_views": 5,
+            "auction_reads": 3,
             "open_auctions": 7 + turn, "peak_mib": 100, "insolvency_per_debt": 0.0,
         }  # fmt: skip
         if "split" in key:  # CPU seconds by part (not wall's): the rounds and mining by turn
@@ -275,3 +286,6 @@ def test_market_figures__the_block_space_split__run_in_the_same_turns_and_divide
         assert keys[f"market.open_{label}_split_mining_s"] == 25.0
         assert keys[f"market.closed_{label}_split_auction_reads_s"] == 5.0
         assert keys[f"market.closed_{label}_split_rest_s"] == 4.0
+        # the auctions each run listed and read (the last pair's)
+        assert keys[f"market.open_{label}_auction_views"] == 5
+        assert keys[f"market.closed_{label}_auction_reads"] == 3

@@ -98,9 +98,15 @@ class Ledger:
         self.curve: Curve | None = None
         self.max_duration = 0
         self.max_drop = 0
-        # auction id -> the first second it needs a reset at, found with its clock, curve and
-        # limits now (each change forgets it): `reset_time`'s
-        self._reset_times: dict[int, int] = {}
+        # the running auctions' clocks: `clock` less the auctions that finished (Finished) or
+        # were cancelled (Cancelled): what a round weighs (strategies/observe.py, `Clocks`)
+        self.live: dict[int, tuple[int, int]] = {}
+        # and the same by clock: a clock -> the running auctions on it (liquidated together)
+        self.on_clock: dict[tuple[int, int], set[int]] = {}
+        # a clock (started [s], top [ray]) -> the first second an auction on it needs a reset
+        # at, found with the curve and limits now (each change forgets it): `clock_reset_time`'s
+        # (auctions liquidated together share their clock, and so the answer)
+        self._reset_times: dict[tuple[int, int], int] = {}
         self._handlers: dict[tuple[str, str], Callable[[dict, int, str], None]] | None = None
         self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
         self.staker_charged = 0  # rad
@@ -184,6 +190,8 @@ class Ledger:
         handlers = {
             (auction, "Started"): self._on_clock,
             (auction, "Reset"): self._on_clock,
+            (auction, "Finished"): self._on_ended,
+            (auction, "Cancelled"): self._on_ended,
             (auction, "CurveSet"): self._on_curve_set,
             (auction, "ParametersSet"): self._on_parameters_set,
             (d.engine, "VaultModified"): index_event,
@@ -211,8 +219,18 @@ class Ledger:
         return handlers
 
     def _on_clock(self, args: dict, t: int, actor: str) -> None:
-        self.clock[args["auction_id"]] = (t, args["top"])
-        self._reset_times.pop(args["auction_id"], None)  # found with the clock before
+        auction_id = args["auction_id"]
+        self._on_ended(args, t, actor)  # off the clock it ran on
+        started = self.clock[auction_id] = self.live[auction_id] = (t, args["top"])
+        self.on_clock.setdefault(started, set()).add(auction_id)
+
+    def _on_ended(self, args: dict, t: int, actor: str) -> None:
+        started = self.live.pop(args["auction_id"], None)
+        if started is not None:
+            running = self.on_clock[started]
+            running.discard(args["auction_id"])
+            if not running:
+                del self.on_clock[started]
 
     def _on_curve_set(self, args: dict, t: int, actor: str) -> None:
         self.curve = Curve(args["kind"], args["duration"], args["step"], args["cut"])
@@ -237,20 +255,33 @@ class Ledger:
         """The first second [s] at which the followed auction `auction_id` needs a reset
         (`needs_reset_at` is False before it and True from it on: the price only falls while
         the auction's clock stands, and past max_duration it needs one whatever its price);
-        None where `needs_reset_at` knows nothing. Searched once per start or reset of the
-        auction (its clock) from the curve's estimate in floating point (`reset_hint`), the
-        answer exact (the search asks `needs_reset_at`), then kept: a jammed run's taker asks
-        it of every running auction every round (sending.py, `late_filter`)."""
-        kept = self._reset_times.get(auction_id)
+        None where `needs_reset_at` knows nothing (`clock_reset_time` of its clock)."""
+        started = self.clock.get(auction_id)
+        return None if started is None else self.clock_reset_time(started)
+
+    def clock_reset_time(self, started: tuple[int, int]) -> int | None:
+        """`reset_time` of an auction whose clock is `started` (its start or last reset [s],
+        its top [ray]). Searched once per clock from the curve's estimate in floating point
+        (`reset_hint`), the answer exact (the search asks `needs_reset_at`), then kept: a
+        jammed run's taker asks it of every running auction every round (sending.py,
+        `late_filter`; strategies/observe.py, `choose_running`)."""
+        kept = self._reset_times.get(started)
         if kept is not None:
             return kept
-        started = self.clock.get(auction_id)
-        if started is None or self.curve is None or started[1] == 0:
+        curve = self.curve
+        if curve is None or started[1] == 0:
             return None
-        low, high = started[0], started[0] + self.max_duration + 1  # it needs one at `high`
-        hint = low + reset_hint(self.curve, self.max_drop)
-        first = first_true(low, high, hint, lambda t: self.needs_reset_at(auction_id, t))
-        self._reset_times[auction_id] = first
+        start, top = started
+        max_duration, max_drop = self.max_duration, self.max_drop
+        low, high = start, start + max_duration + 1  # it needs one at `high`
+        hint = low + reset_hint(curve, max_drop)
+        first = first_true(
+            low,
+            high,
+            hint,
+            lambda t: needs_reset_at(curve, max_duration, max_drop, start, top, t),
+        )
+        self._reset_times[started] = first
         return first
 
     def _on_liquidated(self, args: dict, t: int, actor: str) -> None:

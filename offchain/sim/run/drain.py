@@ -89,7 +89,9 @@ def drain_headline(sim: Simulation, result: SimulationResult) -> None:
     # columns, the run's end)
     contagion = result.tables["contagion"]
     contagion["insolvency"] = [ends[name].insolvency / RAD for name in contagion["collateral_type"]]
-    result.facts["auction_views"] = sim.world.auction_views  # the drain's rounds read too
+    # the drain's rounds list and read too
+    result.facts["auction_views"] = sim.world.auction_views
+    result.facts["auction_reads"] = sim.world.auction_reads
     result.facts.update(
         drained_facts(
             result.facts["insolvency"],

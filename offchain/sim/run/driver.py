@@ -47,6 +47,7 @@ from typing import Any
 
 from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
+from offchain.model import price_curves
 from offchain.sim.market.flash_venue import FlashVenues
 from offchain.sim.market.impact import Impact
 from offchain.sim.market.type_market import TypeMarket
@@ -64,6 +65,7 @@ from offchain.sim.scenario.population import actor_address, population_role
 from offchain.sim.scenario.timeline import bar_times, genesis_time
 from offchain.sim.scenario.types import Scenario
 from offchain.sim.strategies.keepers import Action, VaultIndex
+from offchain.sim.strategies.observe import Clocks
 from offchain.sim.strategies.steps import Step, World
 
 __all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
@@ -89,6 +91,11 @@ def _young_collections_batched(threshold: int = 100_000) -> Iterator[None]:
 
 class Simulation:
     """One run of a scenario on one backend (see the module docstring)."""
+
+    # the takers' rounds read only the running auctions they can act on (observe.
+    # choose_running): the same plans, the same counts, fewer reads (False: every running
+    # auction is read, as a live bot does; tests/sim/test_choose_running.py holds the two equal)
+    choose_running = True
 
     def __init__(
         self,
@@ -197,6 +204,7 @@ class Simulation:
             follow=self.ledgers,
             on_defer=self.sending.defer,
             late_filter=self.sending.late_filter,
+            clocks=self._clocks if self.choose_running else None,
         )
         # the bar's actors, in order, and what they tell the run back (lineup.py)
         self.lineup = Lineup(
@@ -239,16 +247,41 @@ class Simulation:
             drain_headline(self, result)  # the headline: the open book run out (run/drain.py)
         return result
 
+    def _clocks(self, name: str) -> Clocks | None:
+        """Type `name`'s running auctions' clocks, from its ledger (observe.choose_running): a
+        round reads only the auctions its takers can act on. None where the ledger does not
+        know the auction's curve."""
+        market = self.markets.get(name)
+        if market is None:
+            return None
+        ledger = market.ledger
+        if ledger.curve is None:
+            return None
+
+        def price(top: int, elapsed: int) -> int:
+            # the curve as the round's reads see it (a CurveSet mined by the round's first read
+            # is heard by then, as `clock_reset_time` hears it)
+            assert ledger.curve is not None
+            return price_curves.price(ledger.curve, top, elapsed)
+
+        return Clocks(
+            ledger.live,
+            ledger.on_clock,
+            ledger.clock_reset_time,
+            price,
+            lambda: self.backend.last_block_time,
+        )
+
     def _needs_reset_at(self, action: Action, when: int) -> bool:
         """Whether take `action` (its target ("auction", id)) would find its auction needing a
         reset at `when` [s]: its type's ledger's auction clock (sending.py, `_late`)."""
         market = self.markets.get(self.sending._type_of(action))
         auction = next((t[1] for t in action.targets if t[0] == "auction"), None)
-        return (
-            market is not None
-            and auction is not None
-            and market.ledger.needs_reset_at(auction, when)
-        )
+        if market is None or auction is None:
+            return False
+        # the ledger's needs_reset_at, from the first second it holds (kept per clock)
+        first = market.ledger.reset_time(auction)
+        return first is not None and when >= first
 
     def advance(self, i: int) -> None:
         """Bar `i`: each type's market price, then the bar's actors (`_bar`), then the closed

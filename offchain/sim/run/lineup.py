@@ -138,13 +138,15 @@ class Lineup:
         """How long each vault stays unsafe: since the first bar it was seen unsafe in."""
         now = self.times[self.bar()]
         ledger = self.markets[name].ledger
+        since, first = ledger.unsafe_since, ledger.first_unsafe
         unsafe_set = set(unsafe)
-        for owner in list(ledger.unsafe_since):
-            if owner not in unsafe_set:
-                del ledger.unsafe_since[owner]
-        for owner in unsafe:
-            ledger.unsafe_since.setdefault(owner, now)
-            ledger.first_unsafe.setdefault(owner, now)
+        for owner in [o for o in since if o not in unsafe_set]:
+            del since[owner]
+        # only a vault newly unsafe is added (in the list's order): one seen unsafe before has
+        # its first time already (`first_unsafe` is only ever added to here, with `since`)
+        for owner in [o for o in unsafe if o not in since]:
+            since[owner] = now
+            first.setdefault(owner, now)
         self.markets[name].unsafe = unsafe
         if name == self.first:
             self.unsafe = unsafe

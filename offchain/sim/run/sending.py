@@ -107,10 +107,10 @@ class Sending:
         self.late_unplanned = 0
         self.drops: dict[tuple, int] = {}  # an action's drops in a row (`_drop_key`)
         self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
-        # the in-flight actions' targets, counted (kept as in_flight changes), and flying()'s
-        # set of them, kept until in_flight changes (a bar's planning asks it per action)
+        # the in-flight actions' targets, counted, and flying()'s set of them: both kept as
+        # in_flight changes (a bar's planning asks the set per action)
         self._targets: collections.Counter = collections.Counter()
-        self._flying: set[tuple] | None = None
+        self._flying: set[tuple] = set()
         # a collateral type by its auction's and flash taker's address and by its id (set_types)
         self.type_names: dict[Any, str] = {}
         # gas a block holds (0: no limit), and what the keepers' transactions queued into the
@@ -130,9 +130,13 @@ class Sending:
         due = [f for f in self.in_flight if f[0] <= i]
         if due:
             self.in_flight = [f for f in self.in_flight if f[0] > i]
-            self._targets.subtract(target for _, _, a in due for target in a.targets)
-            self._targets += collections.Counter()  # drops the targets counted down to 0
-            self._flying = None
+            targets, flying = self._targets, self._flying
+            for _, _, a in due:
+                for target in a.targets:
+                    targets[target] -= 1
+                    if not targets[target]:  # no action in flight aims at it any more
+                        del targets[target]
+                        flying.discard(target)
         for _, submitted, action in due:
             self._queue(action, submitted)
 
@@ -166,7 +170,7 @@ class Sending:
         else:
             self.in_flight.append((bar + delay, bar, action))
             self._targets.update(action.targets)
-            self._flying = None
+            self._flying.update(action.targets)
 
     def _drop_key(self, action: Action) -> tuple:
         """The key of `action`'s drops in a row: its actor, collateral type (`_type_of`: two
@@ -200,9 +204,7 @@ class Sending:
         step = self.times[1] - self.times[0] if len(self.times) > 1 else 600
         return self.times[min(landing, last)] + max(0, landing - last) * step
 
-    def late_filter(
-        self, type_name: str, actor: str, planned: int, gas: int
-    ) -> Callable[[int], bool] | None:
+    def late_filter(self, type_name: str, actor: str, planned: int, gas: int) -> LateTakes | None:
         """Which of type `type_name`'s auctions a take by `actor` planned now (its planned bid
         `planned` [wei], `gas` the least a take of its costs) would certainly find needing a
         reset when it lands, so that `_late` would not send it: its keeper leaves it out before
@@ -219,7 +221,9 @@ class Sending:
         this bar is never left out: `_late` does not judge it; nor one whose best bid the
         latency model drops, nor one bid 0 (queued at once). A take left out ends its drops in
         a row, as a late one does: sent, its value's cap might have had it dropped instead (a
-        `txs` row and one more drop), which is not known before it is valued."""
+        `txs` row and one more drop), which is not known before it is valued. The filter is a
+        `LateTakes`: what a round that reads only some auctions (strategies/observe.py,
+        `choose_running`) needs to count the takes it leaves out unread."""
         if self.blockspace is None or self.reset_time is None or planned == 0:
             return None  # (a bid of 0 is queued at once, never judged: `act`)
         bar, role = self.bar(), role_of(actor)
@@ -231,7 +235,6 @@ class Sending:
             for (who, name, function, targets), n in self.drops.items()
             if who == actor and name == type_name and function == "take" and len(targets) == 1
         }
-        drops = self.drops
         # drops in a row -> the time [s] of the first bar a take at its bid lands in, at best
         # (None: never judged late: dropped, or landing this bar)
         landing_times: dict[int, int | None] = {}
@@ -251,20 +254,7 @@ class Sending:
         when_undropped = landing_time(0)
         if when_undropped is None and not dropped:
             return None  # no take of the actor's is judged late
-
-        def late(auction_id: int) -> bool:
-            when = landing_time(dropped[auction_id]) if auction_id in dropped else when_undropped
-            if when is None:
-                return False
-            first = reset_time(auction_id)
-            if first is None or when < first:
-                return False
-            self.late_unplanned += 1
-            if auction_id in dropped:  # not dropped, as a take `_late` gave back: its run ends
-                drops.pop((actor, type_name, "take", (("auction", auction_id),)), None)
-            return True
-
-        return late
+        return LateTakes(self, actor, type_name, reset_time, when_undropped, dropped, landing_time)
 
     def _earliest(self, bid: int, gas: int, bar: int) -> int | None:
         """The first bar an action bid `bid` with `gas` sent in `bar` could land in now: the
@@ -415,8 +405,48 @@ class Sending:
         return name or BACKSTOP_WIDE
 
     def flying(self) -> set[tuple]:
-        """The targets of every action still in flight (one set until that changes: read it,
-        never change it)."""
-        if self._flying is None:
-            self._flying = set(self._targets)
+        """The targets of every action still in flight: one set, kept as actions are sent and
+        land (between steps, never during one): read it, never change it."""
         return self._flying
+
+
+class LateTakes:
+    """A taker's late filter for a round (`Sending.late_filter`): `late(auction_id)` whether a
+    take of the auction sent now would certainly land after it needs a reset (counted in
+    `late_unplanned`, and its drops in a row ended). `when`: the time [s] of the first bar the
+    taker's undropped takes could land in (None: none is judged late), `dropped`: the auctions
+    whose takes it dropped in a row, by drops (each judged at its own bid), `skipped(n)`: n
+    more takes left out unvalued, of auctions a round did not read (an auction that needs no
+    reset now, undropped, whose clock's reset time is at or before `when`: what `late` would
+    have said of it; strategies/observe.py, `choose_running`)."""
+
+    def __init__(
+        self,
+        sending: Sending,
+        actor: str,
+        type_name: str,
+        reset_time: Callable[[int], int | None],
+        when: int | None,
+        dropped: dict[int, int],
+        landing_time: Callable[[int], int | None],
+    ):
+        self.sending, self.actor, self.type_name = sending, actor, type_name
+        self.reset_time, self.when, self.dropped = reset_time, when, dropped
+        self.landing_time = landing_time
+
+    def __call__(self, auction_id: int) -> bool:
+        dropped = self.dropped
+        when = self.landing_time(dropped[auction_id]) if auction_id in dropped else self.when
+        if when is None:
+            return False
+        first = self.reset_time(auction_id)
+        if first is None or when < first:
+            return False
+        self.sending.late_unplanned += 1
+        if auction_id in dropped:  # not dropped, as a take `_late` gave back: its run ends
+            key = (self.actor, self.type_name, "take", (("auction", auction_id),))
+            self.sending.drops.pop(key, None)
+        return True
+
+    def skipped(self, count: int) -> None:
+        self.sending.late_unplanned += count

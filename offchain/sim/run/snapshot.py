@@ -364,10 +364,13 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
         # takes a taker left out unvalued for the same reason (sending.late_filter: an auction,
         # a taker and a round each)
         "late_unplanned": sim.sending.late_unplanned,
-        # running auctions whose status was read (one read a type and round, for the takers and
-        # the backstop keeper; drain.py adds the headline drain's rounds, which `transactions`
-        # does not count): the work of a round that grows with the auctions left open
+        # running auctions listed (one list a type and round, for the takers and the backstop
+        # keeper; drain.py adds the headline drain's rounds, which `transactions` does not
+        # count): the work of a round that grows with the auctions left open; and how many of
+        # them had their status read (a round reads those its takers can act on: observe.py,
+        # choose_running)
         "auction_views": sim.world.auction_views,
+        "auction_reads": sim.world.auction_reads,
         # the instant sale of the open auctions' lots into the keepers' pool: the pessimistic
         # bound beside the headline (the last price is the optimistic one)
         "insolvency_pool_sale": end_facts["realized_bad_debt"]

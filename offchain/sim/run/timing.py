@@ -208,9 +208,11 @@ def main(argv: list[str]) -> int:
                 "cpu_s": round(cpu, 2),
                 "peak_mib": round(peak_kib / 1024),
                 "transactions": f["transactions"],
-                # running auctions read, one read a type and round, the drain's rounds too (the
-                # transactions above are the run's to the data's end)
+                # running auctions listed, one list a type and round, the drain's rounds too
+                # (the transactions above are the run's to the data's end), and of them those
+                # whose status was read (observe.choose_running)
                 "auction_views": f["auction_views"],
+                "auction_reads": f["auction_reads"],
                 "realized_bad_debt": round(f["realized_bad_debt"], 2),
                 "insolvency": round(f["insolvency"], 2),
                 "unsafe_vaults_left": f["unsafe_vaults_left"],

@@ -78,6 +78,7 @@ from offchain.sim.strategies.taker import (
     TakerParams,
     capital_spent,
     pool_out,
+    price_ceiling,
     take_outcome,
     taker_actions,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "lowest_safe_price",
     "oracle_actions",
     "pool_out",
+    "price_ceiling",
     "share_left",
     "take_outcome",
     "taker_actions",

@@ -10,10 +10,10 @@ where a result is too long for a batched read, `call` (one plain call, nothing m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 from offchain.backends.base import TX_GAS
 from offchain.model import deleverage as dl
@@ -35,6 +35,7 @@ from offchain.sim.strategies.keepers import (
     capital_spent,
     liquidation_actions,
     lowest_safe_price,
+    price_ceiling,
     taker_actions,
 )
 from offchain.system.deployment import Deployment, TypeDeployment
@@ -42,6 +43,22 @@ from offchain.system.deployment import Deployment, TypeDeployment
 Call = tuple[str, str, tuple]
 Read = Callable[[list[Call]], list[Any]]
 CallOne = Callable[..., Any]
+
+
+class LateFilter(Protocol):
+    """A taker's late filter for a round (run/sending.py's `LateTakes`; taker.taker_actions'
+    `late`)."""
+
+    @property
+    def when(self) -> int | None: ...
+
+    @property
+    def dropped(self) -> Mapping[int, int]: ...
+
+    def __call__(self, auction_id: int) -> bool: ...
+
+    def skipped(self, count: int) -> None: ...
+
 
 # events that change what a vault holds (VaultIndex.apply_args folds them in)
 VAULT_EVENTS = ("VaultModified", "VaultSeized")
@@ -110,32 +127,137 @@ class AuctionMarket:
     reserve_collateral: int  # token units
     reserve_stable: int  # wad
     capital: int  # rad: the capital taker's stablecoin in the engine
+    # the running auctions listed (`views` holds those read: all, or those a round chose)
+    running: int = 0
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """What a runtime knows of a type's running auctions from their events, so that a round
+    reads only the auctions it can act on (`choose_running`; the simulation's ledger, results/
+    ledger.py): each running auction's clock (id -> (started or last reset [s], top [ray])) and
+    the running auctions on each clock, the first second an auction on a clock needs a reset
+    (None: not known), the price on the auction's curve `elapsed` seconds after a start at `top`
+    (model/price_curves.py's `price`), and the time the reads see (the last block's)."""
+
+    live: Mapping[int, tuple[int, int]]
+    on_clock: Mapping[tuple[int, int], set[int]]
+    reset_time: Callable[[tuple[int, int]], int | None]
+    price: Callable[[int, int], int]  # (top [ray], elapsed [s]) -> ray
+    now: Callable[[], int]
+
+
+# (active, min_auction, reserve_collateral, reserve_stable) -> the running auctions to read
+Choose = Callable[[list[int], int, int, int], list[int]]
 
 
 def read_auction_market(
-    read: Read, call: CallOne, d: Deployment, t: TypeDeployment, capital_holder: str
+    read: Read,
+    call: CallOne,
+    d: Deployment,
+    t: TypeDeployment,
+    capital_holder: str,
+    choose: Choose | None = None,
 ) -> AuctionMarket | None:
     """None when no auction runs (then nothing more is read). The list of running auctions is
-    one plain call (a dynamic array) per page of 1,024; the rest one batched read."""
+    one plain call (a dynamic array) per page of 1,024; the rest batched reads. `choose`: which
+    of the running auctions to read (`choose_running`), asked after the round's other reads
+    (the pool's reserves); None: all of them, in one read with the rest."""
     active = every_running(lambda first_slot: call(t.auction, "active_auctions", first_slot))
     if not active:
         return None
-    calls: list[Call] = [(t.auction, "status", (i,)) for i in active]
-    reads = read(
-        calls
-        + [
-            (t.auction, "min_auction", ()),
-            (t.pool, "reserve_collateral", ()),
-            (t.pool, "reserve_stable", ()),
-            (d.engine, "stable", (capital_holder,)),
-        ]
-    )
+    rest: list[Call] = [
+        (t.auction, "min_auction", ()),
+        (t.pool, "reserve_collateral", ()),
+        (t.pool, "reserve_stable", ()),
+        (d.engine, "stable", (capital_holder,)),
+    ]
+    if choose is None:
+        chosen = active
+        reads = read([(t.auction, "status", (i,)) for i in active] + rest)
+        statuses, (min_auction, rc, rs, capital) = reads[: len(active)], reads[len(active) :]
+    else:
+        min_auction, rc, rs, capital = read(rest)
+        chosen = choose(active, min_auction, rc, rs)
+        statuses = read([(t.auction, "status", (i,)) for i in chosen]) if chosen else []
     # tuple.__new__: AuctionView(aid, *status) without its Python-level __new__ (a round of a
     # 100,000-vault run builds up to ~27,000 of these)
     make = tuple.__new__
-    views = [make(AuctionView, (aid, *status)) for aid, status in zip(active, reads)]
-    min_auction, rc, rs, capital = reads[len(active) :]
-    return AuctionMarket(views, min_auction, rc, rs, capital)
+    views = [make(AuctionView, (aid, *status)) for aid, status in zip(chosen, statuses)]
+    return AuctionMarket(views, min_auction, rc, rs, capital, len(active))
+
+
+def choose_running(
+    clocks: Clocks,
+    takers: Sequence[TakerParams],
+    lates: Callable[[], Sequence[LateFilter | None] | None],
+    in_flight: Iterable[tuple],
+    pool_fee: int,
+    scale: int,
+    market_price: int,
+    active: list[int],
+    min_auction: int,
+    reserve_collateral: int,
+    reserve_stable: int,
+) -> list[int]:
+    """The running auctions `active` (listed before the round's first read mined what was
+    queued), in their order, that a round must read for `takers` to plan exactly what they
+    would plan from all of them (plan_takes): those that need a reset now, those priced below a
+    taker's `price_ceiling` whose takes are not late for it, those whose clock is not known
+    (finished since they were listed, say: their status reads empty) and those a taker dropped
+    a take of in a row (`lates()`: each taker's late filter, run/sending.py's `LateTakes`). Of
+    every other auction a taker values nothing: it skips it if a take of it is in flight,
+    otherwise asks whether its take would be late first, which is counted. Here that count
+    comes from the clock (a late filter's `when` against the clock's reset time, the answer
+    `late` gives: sending.py) and is handed to the filter (`skipped`). Auctions liquidated
+    together share their clock: each clock is judged once, and its auctions counted at once."""
+    filters = lates() or [None] * len(takers)
+    now, live, reset_time, price = clocks.now(), clocks.live, clocks.reset_time, clocks.price
+    pool = PoolView(reserve_collateral, reserve_stable, pool_fee, scale)
+    ceilings = [price_ceiling(pool, market_price, p) for p in takers]
+    whens = [None if f is None else f.when for f in filters]
+    listed = set(active)
+    chosen = listed - live.keys()  # not known: read
+    skipped = [0] * len(takers)
+    # a clock -> None (read its auctions) or, per taker, whether their takes would be late
+    late_on: dict[tuple[int, int], tuple[bool, ...]] = {}
+    for clock, running in clocks.on_clock.items():
+        first = reset_time(clock)
+        if first is not None and now < first:  # known, and needing no reset now
+            started, top = clock
+            at = price(top, now - started)
+            late = tuple(when is not None and first <= when for when in whens)
+            if not any(
+                not is_late and (ceiling is None or at < ceiling)
+                for ceiling, is_late in zip(ceilings, late)
+            ):
+                late_on[clock] = late
+                for i, is_late in enumerate(late):
+                    if is_late:
+                        skipped[i] += len(running)
+                continue
+        chosen |= running
+    # the counts are of listed auctions, not in flight, judged by `late` with `when`: not of
+    # those liquidated since the list (not listed), nor of those in flight (skipped unasked),
+    # nor of those a taker dropped a take of (read, and asked each at its own bid)
+    uncounted = live.keys() - listed
+    uncounted.update(target[1] for target in in_flight if target[0] == "auction")
+    for f in filters:
+        if f is not None:
+            chosen.update(f.dropped)
+            uncounted.update(f.dropped)
+    for auction_id in uncounted:
+        clock = live.get(auction_id)
+        late = late_on.get(clock) if clock is not None else None
+        if late is not None:  # counted above with its clock's auctions
+            for i, is_late in enumerate(late):
+                if is_late:
+                    skipped[i] -= 1
+    for f, count in zip(filters, skipped):
+        if count:
+            assert f is not None
+            f.skipped(count)
+    return [auction_id for auction_id in active if auction_id in chosen]
 
 
 def plan_takes(
@@ -146,24 +268,20 @@ def plan_takes(
     takers: Iterable[TakerParams],
     in_flight: set[tuple],
     capital: int | None = None,
-    late: Callable[[str, int, int], Callable[[int], bool] | None] | None = None,
+    lates: Sequence[LateFilter | None] | None = None,
 ) -> tuple[list[Action], int]:
     """Every taker's actions, one taker per auction: what the first plans to take or reset, the
     next leaves; and the holder's stablecoin [rad] left for takes with own capital. `capital`
     is what is left of it this round (another collateral type's takes planned first spent the
-    rest); None: all of it, as read (`market.capital`). `late(actor, bid, gas)`: which
-    auctions a take by that taker would reach too late to be sent (the driver's
-    Sending.late_filter, asked as each taker plans; None: none)."""
+    rest); None: all of it, as read (`market.capital`). `lates`: each taker's late filter,
+    which auctions a take by that taker would reach too late to be sent (the driver's
+    Sending.late_filter; None: none)."""
     pool = PoolView(market.reserve_collateral, market.reserve_stable, pool_fee, scale)
     views = market.views
     left = market.capital if capital is None else min(capital, market.capital)
     out: list[Action] = []
-    for params in takers:
-        too_late = None
-        if late is not None:
-            # the least a take of this taker costs (a flash take on the venue costs more)
-            gas = FLASH_TAKE_GAS if params.mode == "flash" else TAKE_GAS
-            too_late = late(params.actor, params.gas_price, gas)
+    for i, params in enumerate(takers):
+        too_late = None if lates is None else lates[i]
         planned = taker_actions(
             views, pool, market_price, market.min_auction, left, params, in_flight, too_late
         )
@@ -172,6 +290,12 @@ def plan_takes(
         targeted = {target for action in planned for target in action.targets}
         views = [v for v in views if ("auction", v.auction_id) not in targeted]
     return out, left
+
+
+def least_take_gas(p: TakerParams) -> int:
+    """The least gas a take of taker `p` costs (a flash take on the venue costs more): what its
+    late filter judges with (run/sending.py, `late_filter`)."""
+    return FLASH_TAKE_GAS if p.mode == "flash" else TAKE_GAS
 
 
 def dust_candidates(market: AuctionMarket | None) -> list[int]:

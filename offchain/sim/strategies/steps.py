@@ -51,7 +51,12 @@ from offchain.sim.strategies.observe import (
     AuctionMarket,
     BackstopWatch,
     Call,
+    Choose,
+    Clocks,
+    LateFilter,
+    choose_running,
     dust_candidates,
+    least_take_gas,
     plan_liquidations,
     plan_takes,
     read_auction_market,
@@ -95,11 +100,16 @@ class World:
     # which auctions of a type (by name) a take by an actor, planned at a bid [wei] and costing
     # at least a gas, would reach too late to be sent (run/sending.py's `late_filter`; None:
     # the runtime sends every take it plans)
-    late_filter: Callable[[str, str, int, int], Callable[[int], bool] | None] | None = None
-    # running auctions whose status was read, one read a type and round (the takers' and the
-    # backstop keeper's share it): the work of a round that grows with the auctions left open
-    # (make bench's cost of the market)
+    late_filter: Callable[[str, str, int, int], LateFilter | None] | None = None
+    # what the runtime knows of a type's (by name) running auctions from their events, so that
+    # a round reads only those its takers can act on (observe.choose_running; the driver's
+    # ledgers); None, or a call that gives None: every running auction is read
+    clocks: Callable[[str], Clocks | None] | None = None
+    # running auctions listed, one list a type and round (the takers' and the backstop
+    # keeper's share it): the work of a round that grows with the auctions left open (make
+    # bench's cost of the market); and how many of them were read (the status of each)
     auction_views: int = 0
+    auction_reads: int = 0
     _static: dict[tuple, Any] = field(default_factory=dict)
     _markets: dict[tuple[str, str], AuctionMarket | None] = field(default_factory=dict)
 
@@ -121,15 +131,19 @@ class World:
             self._static[key] = self.read([(address, function, args)])[0]
         return self._static[key]
 
-    def auction_market(self, name: str, holder: str) -> AuctionMarket | None:
-        """Type `name`'s running auctions (observe.read_auction_market), read once a round."""
+    def auction_market(
+        self, name: str, holder: str, choose: Choose | None = None
+    ) -> AuctionMarket | None:
+        """Type `name`'s running auctions (observe.read_auction_market, which of them to read
+        by `choose`), read once a round: a later step gets the first one's."""
         key = (name, holder)
         if key not in self._markets:
             market = self._markets[key] = read_auction_market(
-                self.read, self.call, self.d, self.d.types[name], holder
+                self.read, self.call, self.d, self.d.types[name], holder, choose
             )
             if market is not None:
-                self.auction_views += len(market.views)
+                self.auction_views += market.running
+                self.auction_reads += len(market.views)
         return self._markets[key]
 
     def scale(self, name: str) -> int:
@@ -332,24 +346,55 @@ class TakerStep:
             senders.update((p.taker, None) for p in takers)
             if not takers:
                 continue
-            market = world.auction_market(name, self.holder)
-            if market is None:
-                continue
             t = world.d.types[name]
-            planned, capital = plan_takes(
-                market,
+            fee, scale, price = (
                 world.static(t.pool, "fee"),
                 world.scale(name),
                 world.market_price(name),
-                takers,
-                world.in_flight(),
-                capital,
-                late=None if world.late_filter is None else partial(world.late_filter, name),
+            )
+            in_flight = world.in_flight()
+            # each taker's late filter, made once a round where an auction runs
+            lates = LateFilters(world.late_filter, name, takers)
+            clocks = world.clocks(name) if world.clocks is not None else None
+            choose = None
+            if clocks is not None:
+                choose = partial(
+                    choose_running, clocks, takers, lates, in_flight, fee, scale, price
+                )
+            market = world.auction_market(name, self.holder, choose)
+            if market is None:
+                continue
+            planned, capital = plan_takes(
+                market, fee, scale, price, takers, in_flight, capital, lates()
             )
             out += planned
         for sender in senders:
             out = world.budget(out, self.gas_budget, sender)
         return out
+
+
+class LateFilters:
+    """The late filters of a type's `takers` for a round (World.late_filter), made on the first
+    ask: a list, one a taker (None: it sends every take); None without a filter."""
+
+    def __init__(
+        self,
+        late_filter: Callable[[str, str, int, int], LateFilter | None] | None,
+        name: str,
+        takers: list[TakerParams],
+    ):
+        self.late_filter, self.name, self.takers = late_filter, name, takers
+        self.made: list[LateFilter | None] | None = None
+
+    def __call__(self) -> list[LateFilter | None] | None:
+        if self.late_filter is None:
+            return None
+        if self.made is None:
+            self.made = [
+                self.late_filter(self.name, p.actor, p.gas_price, least_take_gas(p))
+                for p in self.takers
+            ]
+        return self.made
 
 
 @dataclass

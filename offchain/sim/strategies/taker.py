@@ -157,6 +157,41 @@ class _VenueRoute:
         self._bound()
 
 
+def price_ceiling(pool: PoolView, market_price: int, p: TakerParams) -> int | None:
+    """The price [ray] from which on `taker_actions` values no take for taker `p`: at or above
+    it no size has an edge on any of its routes (the pool's after its fee, the venue's
+    `sale_bound`, or what its capital's collateral is worth), so the loop's first bound skips
+    the auction (a reset where it needs one, and the `late` question before the bound, are all
+    it gets). None: no price is skipped (a minimum profit that a loss of the gas clears, or a
+    venue whose bound's constant alone pays the minimum). The plan's own takes only lower what
+    the pool and the venue pay (their reserves and flow move against the next sale; the
+    venue's constant stays far below a take's gas), so the ceiling at the plan's start holds
+    for all of it (observe.choose_running reads no auction at or above every taker's)."""
+    flash = p.mode == "flash"
+    gas_cost = (FLASH_TAKE_GAS if flash else TAKE_GAS) * p.gas_price * market_price // WAD
+    if -gas_cost >= p.min_profit:
+        return None
+
+    def ceiling(top: int, per_price: int) -> int:
+        # the least price whose edge, top - price x per_price, is not positive
+        return -(-top // per_price) if top > 0 and per_price > 0 else 0
+
+    if not flash:
+        value = p.value_top if p.value is not None else market_price
+        return ceiling(value * RAY, WAD)
+    out = ceiling(
+        (WAD - pool.fee) * pool.reserve_stable * RAY, pool.scale * pool.reserve_collateral * WAD
+    )
+    view = p.venue() if p.venue is not None else None
+    if view is not None:
+        gas_venue = FLASH_TAKE_VENUE_GAS * p.gas_price * market_price // WAD
+        route = _VenueRoute(view, pool.scale, gas_venue, p.min_profit)
+        if route.need <= 0:
+            return None
+        out = max(out, ceiling(route.top * RAY, WAD))
+    return out
+
+
 def taker_actions(
     auctions: list[AuctionView],
     pool: PoolView,
