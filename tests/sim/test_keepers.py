@@ -512,6 +512,29 @@ def test_price_ceiling__an_auction_priced_at_or_above_it_changes_no_plan(world, 
         assert max(edges) > 0
 
 
+def test_price_ceiling__a_venue_whose_constant_could_pay_the_minimum__no_ceiling():
+    """The venue's bound grows its constant with the flow the plan's own sales reach
+    (sale_bound): where the minimum profit and the gas could fall within it at some flow a sale
+    reaches (below taker.PLAN_FLOW), no price is skipped, though the minimum clears the
+    constant at the venue's flow now; a minimum above the constant's largest keeps the
+    ceiling (the venue's marginal price bound)."""
+    from offchain.sim.strategies.taker import PLAN_FLOW
+
+    venue = VenueView(0, 70 * 5 * WAD * WAD // 100_000, 3 * 10**18, 2_000 * WAD, 2**256)
+    top, now = sale_bound(0, venue.num, venue.root_v, venue.fundamental)
+    _, most = sale_bound(PLAN_FLOW, venue.num, venue.root_v, venue.fundamental)
+    assert now < most
+    pool = PoolView(0, 0, 0, 1)
+
+    def flash(min_profit: int) -> TakerParams:
+        return TakerParams("taker", "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20,
+                           "flash", min_profit, 0, venue=lambda: venue)  # fmt: skip
+
+    assert price_ceiling(pool, 2_000 * WAD, flash(now + 1)) is None  # clears it now, not later
+    assert price_ceiling(pool, 2_000 * WAD, flash(most)) is None
+    assert price_ceiling(pool, 2_000 * WAD, flash(most + 1)) == -(-top * RAY // WAD)
+
+
 @settings(max_examples=300, deadline=None)
 @given(world=_venue_worlds, data=st.data())
 def test_price_ceiling__capital_valued_on_a_venue__its_value_top(world, data):

@@ -192,7 +192,7 @@ def choose_running(
     takers: Sequence[TakerParams],
     lates: Callable[[], Sequence[LateFilter | None] | None],
     in_flight: Iterable[tuple],
-    pool_fee: int,
+    pool_fee: Callable[[], int],
     scale: int,
     market_price: int,
     active: list[int],
@@ -210,10 +210,11 @@ def choose_running(
     otherwise asks whether its take would be late first, which is counted. Here that count
     comes from the clock (a late filter's `when` against the clock's reset time, the answer
     `late` gives: sending.py) and is handed to the filter (`skipped`). Auctions liquidated
-    together share their clock: each clock is judged once, and its auctions counted at once."""
+    together share their clock: each clock is judged once, and its auctions counted at once.
+    `pool_fee()`: the pool's fee, asked here (after the round's first read)."""
     filters = lates() or [None] * len(takers)
     now, live, reset_time, price = clocks.now(), clocks.live, clocks.reset_time, clocks.price
-    pool = PoolView(reserve_collateral, reserve_stable, pool_fee, scale)
+    pool = PoolView(reserve_collateral, reserve_stable, pool_fee(), scale)
     ceilings = [price_ceiling(pool, market_price, p) for p in takers]
     whens = [None if f is None else f.when for f in filters]
     listed = set(active)

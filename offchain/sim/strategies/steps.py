@@ -347,12 +347,10 @@ class TakerStep:
             if not takers:
                 continue
             t = world.d.types[name]
-            fee, scale, price = (
-                world.static(t.pool, "fee"),
-                world.scale(name),
-                world.market_price(name),
-            )
-            in_flight = world.in_flight()
+            scale, price, in_flight = world.scale(name), world.market_price(name), world.in_flight()
+            # the pool's fee, read after the running auctions are listed (a first read mines
+            # what is queued: the list is of the auctions before it)
+            fee = partial(world.static, t.pool, "fee")
             # each taker's late filter, made once a round where an auction runs
             lates = LateFilters(world.late_filter, name, takers)
             clocks = world.clocks(name) if world.clocks is not None else None
@@ -365,7 +363,7 @@ class TakerStep:
             if market is None:
                 continue
             planned, capital = plan_takes(
-                market, fee, scale, price, takers, in_flight, capital, lates()
+                market, fee(), scale, price, takers, in_flight, capital, lates()
             )
             out += planned
         for sender in senders:

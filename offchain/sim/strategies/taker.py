@@ -101,6 +101,12 @@ class TakerParams:
     venue: Callable[[], VenueView | None] | None = None
 
 
+# the largest effective flow [tokens, wad] a venue sale reaches: OutsideVenue.vy takes a flow
+# and a block's sales each below 2**100 (model/outside_venue.py, MAX_FLOW), so a sale's end is
+# below 2**101; a plan's sales past it would revert there (price_ceiling's bound)
+PLAN_FLOW = 2**101
+
+
 class _VenueRoute:
     """A flash plan's venue route (taker_actions): the venue's curve from the flow after the
     plan's sales on it so far (`sold` [wad]), and the bound on a sale there (venue_curve.
@@ -163,10 +169,11 @@ def price_ceiling(pool: PoolView, market_price: int, p: TakerParams) -> int | No
     `sale_bound`, or what its capital's collateral is worth), so the loop's first bound skips
     the auction (a reset where it needs one, and the `late` question before the bound, are all
     it gets). None: no price is skipped (a minimum profit that a loss of the gas clears, or a
-    venue whose bound's constant alone pays the minimum). The plan's own takes only lower what
-    the pool and the venue pay (their reserves and flow move against the next sale; the
-    venue's constant stays far below a take's gas), so the ceiling at the plan's start holds
-    for all of it (observe.choose_running reads no auction at or above every taker's)."""
+    venue whose bound's constant alone could pay the minimum at some flow a plan reaches). The
+    plan's own takes only lower what the pool and the venue pay (their reserves and flow move
+    against the next sale), and the venue's constant is taken at its largest, so the ceiling at
+    the plan's start holds for all of it (observe.choose_running reads no auction at or above
+    every taker's)."""
     flash = p.mode == "flash"
     gas_cost = (FLASH_TAKE_GAS if flash else TAKE_GAS) * p.gas_price * market_price // WAD
     if -gas_cost >= p.min_profit:
@@ -186,7 +193,11 @@ def price_ceiling(pool: PoolView, market_price: int, p: TakerParams) -> int | No
     if view is not None:
         gas_venue = FLASH_TAKE_VENUE_GAS * p.gas_price * market_price // WAD
         route = _VenueRoute(view, pool.scale, gas_venue, p.min_profit)
-        if route.need <= 0:
+        # the plan's venue sales raise the bound's constant with the flow (sale_bound): the
+        # least the minimum needs over any flow a sale there reaches (below PLAN_FLOW); where
+        # that could be nothing, any price may clear
+        _, most = sale_bound(PLAN_FLOW, view.num, view.root_v, view.fundamental)
+        if route.need <= 0 or p.min_profit + gas_venue - most <= 0:
             return None
         out = max(out, ceiling(route.top * RAY, WAD))
     return out
