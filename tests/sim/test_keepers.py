@@ -386,17 +386,13 @@ _venue_worlds = st.tuples(
 )
 
 
-@settings(max_examples=600, deadline=None)
-@given(world=_venue_worlds, data=st.data())
-def test_taker__capital_valued_on_a_venue__equals_the_plain_composition(world, data):
-    """A capital taker that values collateral as a venue sale does (concave: each token brings
-    less, never more than `value_top` a token, so a smaller take can pay more): the sizes its
-    bound spares a valuation of (none can clear the minimum or beat the best so far) change
-    nothing."""
-    top, rows, depth, min_profit, gas_price, capital, min_auction = world
+def _capital_on_a_venue(world, stretch: int = 1) -> tuple[list[AuctionView], TakerParams]:
+    """A `_venue_worlds` world's auctions (priced its rows' per mille x `stretch` of what the
+    first token brings) and its capital taker, who values collateral as a venue sale does."""
+    top, rows, depth, min_profit, gas_price, _, _ = world
     auctions = []
     for i, per_mille, lot, debt_per_mille in rows:
-        price = top * per_mille // 1_000 * 10**9
+        price = top * per_mille * stretch // 1_000 * 10**9
         auctions.append(AuctionView(i, False, price, lot, lot * price * debt_per_mille // 1_000))
 
     def value(collateral: int) -> int:
@@ -406,6 +402,18 @@ def test_taker__capital_valued_on_a_venue__equals_the_plain_composition(world, d
         "taker", "0x" + "11" * 20, "", "0x" + "33" * 20, "capital", min_profit, gas_price,
         value=value, value_top=top,
     )  # fmt: skip
+    return auctions, params
+
+
+@settings(max_examples=600, deadline=None)
+@given(world=_venue_worlds, data=st.data())
+def test_taker__capital_valued_on_a_venue__equals_the_plain_composition(world, data):
+    """A capital taker that values collateral as a venue sale does (concave: each token brings
+    less, never more than `value_top` a token, so a smaller take can pay more): the sizes its
+    bound spares a valuation of (none can clear the minimum or beat the best so far) change
+    nothing."""
+    top, _, _, _, _, capital, min_auction = world
+    auctions, params = _capital_on_a_venue(world)
     ids = [a.auction_id for a in auctions]
     busy = data.draw(st.lists(st.sampled_from(ids), max_size=3)) if ids else []
     in_flight = {("auction", x) for x in busy}
@@ -536,25 +544,17 @@ def test_price_ceiling__a_venue_whose_constant_could_pay_the_minimum__no_ceiling
 
 
 @settings(max_examples=300, deadline=None)
-@given(world=_venue_worlds, data=st.data())
-def test_price_ceiling__capital_valued_on_a_venue__its_value_top(world, data):
+@given(world=_venue_worlds)
+def test_price_ceiling__capital_valued_on_a_venue__its_value_top(world):
     """A capital taker that values collateral as a venue sale: no auction priced at or above
     `value_top` (what a token can bring at most) changes its plan."""
-    top, rows, depth, min_profit, gas_price, capital, min_auction = world
-    auctions = []
-    for i, per_mille, lot, debt_per_mille in rows:
-        price = top * per_mille // 1_000 * 10**9
-        auctions.append(AuctionView(i, False, price, lot, lot * price * debt_per_mille // 1_000))
-
-    def value(collateral: int) -> int:
-        return collateral * top // WAD - collateral * collateral * top // (2 * depth * WAD * WAD)
-
-    params = TakerParams(
-        "taker", "0x" + "11" * 20, "", "0x" + "33" * 20, "capital", min_profit, gas_price,
-        value=value, value_top=top,
-    )  # fmt: skip
+    top, _, _, _, _, capital, min_auction = world
+    # prices up to twice what the first token brings, and one at the ceiling itself
+    auctions, params = _capital_on_a_venue(world, stretch=2)
     ceiling = price_ceiling(POOL, top, params)
     assert ceiling is None or ceiling == -(-top * RAY // WAD)
+    if ceiling is not None:
+        auctions.append(AuctionView(2 * 10**6, False, ceiling, WAD, ceiling * WAD))
     _ceiling_holds(auctions, POOL, top, min_auction, capital, params, set(), ceiling)
 
 

@@ -163,6 +163,24 @@ class _VenueRoute:
         self._bound()
 
 
+def _gas_cost(p: TakerParams, market_price: int) -> int:
+    """What the gas of a take of taker `p` costs [wad] at its bid: a flash take's into the pool,
+    or a capital take's."""
+    return (FLASH_TAKE_GAS if p.mode == "flash" else TAKE_GAS) * p.gas_price * market_price // WAD
+
+
+def _edge_terms(
+    p: TakerParams, market_price: int, reserve_c: int, reserve_s: int, scale: int, after_fee: int
+) -> tuple[int, int]:
+    """(top, per_price): a take of taker `p` at a price [ray] has the edge top - price x
+    per_price on its first route: a flash take's, the pool at these reserves after its fee; a
+    capital take's, what a token is worth (`value_top`, or the market price). The taker loop's
+    bound and `price_ceiling`'s."""
+    if p.mode == "flash":
+        return after_fee * reserve_s * RAY, scale * reserve_c * WAD
+    return (p.value_top if p.value is not None else market_price) * RAY, WAD
+
+
 def price_ceiling(pool: PoolView, market_price: int, p: TakerParams) -> int | None:
     """The price [ray] from which on `taker_actions` values no take for taker `p`: at or above
     it no size has an edge on any of its routes (the pool's after its fee, the venue's
@@ -174,21 +192,21 @@ def price_ceiling(pool: PoolView, market_price: int, p: TakerParams) -> int | No
     against the next sale), and the venue's constant is taken at its largest, so the ceiling at
     the plan's start holds for all of it (observe.choose_running reads no auction at or above
     every taker's)."""
-    flash = p.mode == "flash"
-    gas_cost = (FLASH_TAKE_GAS if flash else TAKE_GAS) * p.gas_price * market_price // WAD
-    if -gas_cost >= p.min_profit:
+    if -_gas_cost(p, market_price) >= p.min_profit:
         return None
 
     def ceiling(top: int, per_price: int) -> int:
         # the least price whose edge, top - price x per_price, is not positive
         return -(-top // per_price) if top > 0 and per_price > 0 else 0
 
-    if not flash:
-        value = p.value_top if p.value is not None else market_price
-        return ceiling(value * RAY, WAD)
     out = ceiling(
-        (WAD - pool.fee) * pool.reserve_stable * RAY, pool.scale * pool.reserve_collateral * WAD
-    )
+        *_edge_terms(
+            p, market_price, pool.reserve_collateral, pool.reserve_stable, pool.scale,
+            WAD - pool.fee,
+        )
+    )  # fmt: skip
+    if p.mode != "flash":
+        return out
     view = p.venue() if p.venue is not None else None
     if view is not None:
         gas_venue = FLASH_TAKE_VENUE_GAS * p.gas_price * market_price // WAD
@@ -241,15 +259,11 @@ def taker_actions(
     flash = p.mode == "flash"
     reserve_c, reserve_s = pool.reserve_collateral, pool.reserve_stable
     scale, after_fee = pool.scale, WAD - pool.fee
-    gas_cost = (FLASH_TAKE_GAS if flash else TAKE_GAS) * p.gas_price * market_price // WAD  # wad
+    gas_cost = _gas_cost(p, market_price)  # wad
     # the bound: edge = top - price x per_price; no size clears unless lot x edge >= need x
     # denominator
     need, losing_clears = p.min_profit + gas_cost, -gas_cost >= p.min_profit
-    if flash:
-        top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
-    else:
-        top = (p.value_top if p.value is not None else market_price) * RAY
-        per_price = WAD
+    top, per_price = _edge_terms(p, market_price, reserve_c, reserve_s, scale, after_fee)
     denominator = per_price * RAY
     # the venue route (flash, where there is a venue)
     view = p.venue() if flash and p.venue is not None else None
@@ -358,7 +372,9 @@ def taker_actions(
                 route.sell(best_tokens, best_proceeds)
             else:
                 reserve_c, reserve_s = reserve_c + best_tokens, reserve_s - best_proceeds
-                top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
+                top, per_price = _edge_terms(
+                    p, market_price, reserve_c, reserve_s, scale, after_fee
+                )
                 denominator = per_price * RAY
             # the FlashTaker's profit [rad] (before gas) at these reserves, less the tolerance
             expected = best_proceeds * RAY - best_owe
